@@ -1,0 +1,51 @@
+//! The command line of `centrala`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// The default configuration directory (the data directory of a Debian install).
+pub const DEFAULT_CONFIG_DIR: &str = firmware_config::default::DEFAULT_DATA_DIR;
+
+/// Centrala, a PBX for small offices. With no command, runs the daemon.
+#[derive(Debug, Parser)]
+#[command(name = "centrala", version, about)]
+pub struct Cli {
+    /// Directory of the stored configuration (its two slots).
+    #[arg(long, global = true, env = "CENTRALA_CONFIG_DIR", default_value = DEFAULT_CONFIG_DIR)]
+    pub config_dir: PathBuf,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the PBX daemon (the default).
+    Run,
+    /// Check, export and import the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `centrala config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a configuration file (TOML) and list every problem in it.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+    /// Write the stored configuration as TOML (to standard output by default).
+    Export {
+        /// The file to write.
+        file: Option<PathBuf>,
+    },
+    /// Validate a TOML file and store it as the configuration (`-` reads standard input).
+    Import {
+        /// The file to read, or `-`.
+        file: PathBuf,
+    },
+}

@@ -1,0 +1,6 @@
+//! Centrala's daemon as a library: the command line, the configuration commands and the
+//! daemon shell, shared by the `centrala` binary and the tests.
+
+pub mod cli;
+pub mod config_cmd;
+pub mod daemon;
