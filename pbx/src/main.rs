@@ -1,5 +1,6 @@
 //! `centrala`: the PBX daemon and its configuration commands.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -1,1 +1,222 @@
+use super::*;
+use crate::bounded::{Table, Text};
+use crate::default::factory_default;
+use crate::store::{decode_envelope, encode_envelope};
 
+/// A slot written by schema version 1 (generation 7): the demo office with passwords
+/// `old-pass-101` … `old-pass-103`. Regenerate with
+/// `cargo test -p firmware-config write_v1_fixture -- --ignored` only if v1 itself was wrong.
+const V1_SLOT: &[u8] = include_bytes!("../../tests/fixtures/v1-slot.bin");
+const V1_FIXTURE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1-slot.bin");
+
+fn v1_office() -> v1::Config {
+    let (c, _) = factory_default().expect("randomness");
+    let employees = c
+        .employees
+        .iter()
+        .map(|e| v1::Employee {
+            extension: e.extension.clone(),
+            name: e.name.clone(),
+            mobile: e.mobile.clone(),
+            presence: e.presence,
+            password: Text::new(&format!("old-pass-{}", e.extension)).expect("fits"),
+        })
+        .collect();
+    v1::Config {
+        system: c.system,
+        webhook: c.webhook,
+        employees: Table::from_vec(employees).expect("fits"),
+        groups: c.groups,
+        schedules: c.schedules,
+        entry_points: c.entry_points,
+        trunks: c.trunks,
+        lines: c.lines,
+    }
+}
+
+#[test]
+#[ignore = "writes the committed fixture"]
+fn write_v1_fixture() {
+    let body = postcard::to_allocvec(&v1_office()).expect("encode");
+    std::fs::write(V1_FIXTURE_PATH, encode_envelope(1, 7, &body)).expect("write fixture");
+}
+
+fn store_with(files: &[(&str, &[u8])]) -> (tempfile::TempDir, ConfigStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).expect("write slot");
+    }
+    let store = ConfigStore::new(dir.path());
+    (dir, store)
+}
+
+#[test]
+fn the_v1_fixture_is_what_v1_wrote() {
+    let env = decode_envelope(V1_SLOT).expect("fixture envelope");
+    assert_eq!((env.schema_version, env.generation), (1, 7));
+    let old: v1::Config = postcard::from_bytes(env.body).expect("v1 body");
+    assert_eq!(old.employees.len(), 3);
+    assert_eq!(old.employees[2].password.as_str(), "old-pass-103");
+}
+
+#[test]
+fn a_v1_slot_migrates_and_phones_keep_their_credentials() {
+    let (_dir, mut store) = store_with(&[("slot-a.bin", V1_SLOT)]);
+    let Startup::Loaded {
+        config,
+        slot,
+        generation,
+        migrated_from,
+        ..
+    } = store.startup().expect("startup")
+    else {
+        panic!("the v1 slot was not loaded");
+    };
+    assert_eq!((slot, generation, migrated_from), (SlotId::A, 7, Some(1)));
+    for e in config.employees.iter() {
+        assert_eq!(e.devices.len(), 1);
+        assert_eq!(e.devices[0].username.as_str(), e.extension.as_str());
+        assert_eq!(
+            e.devices[0].password.as_str(),
+            format!("old-pass-{}", e.extension)
+        );
+    }
+    assert_eq!(config.groups, v1_office().groups);
+    assert!(crate::validate::validate(&config).is_empty());
+}
+
+#[test]
+fn saving_after_a_migration_keeps_the_old_slot_intact() {
+    let (dir, mut store) = store_with(&[("slot-a.bin", V1_SLOT)]);
+    let config = store.startup().expect("startup").into_config();
+    let written = store.save(&config).expect("save");
+    assert_eq!((written.slot, written.generation), (SlotId::B, 8));
+    assert_eq!(
+        std::fs::read(dir.path().join("slot-a.bin")).expect("read"),
+        V1_SLOT
+    );
+    let Startup::Loaded {
+        migrated_from,
+        generation,
+        ..
+    } = store.startup().expect("startup")
+    else {
+        panic!("not loaded");
+    };
+    assert_eq!((migrated_from, generation), (None, 8));
+}
+
+#[test]
+fn an_empty_store_gets_the_default_saved_once() {
+    let (dir, mut store) = store_with(&[]);
+    let Startup::Created { config, passwords } = store.startup().expect("startup") else {
+        panic!("default not created");
+    };
+    assert_eq!(passwords.len(), 3);
+    assert!(dir.path().join("slot-a.bin").exists());
+    let Startup::Loaded { config: again, .. } = store.startup().expect("startup") else {
+        panic!("default not stored");
+    };
+    assert_eq!(again, config);
+}
+
+#[test]
+fn both_slots_bad_runs_the_default_and_leaves_the_files_alone() {
+    let mut torn = encode_envelope(SCHEMA_VERSION, 4, b"whatever");
+    torn.truncate(20);
+    let mut flipped = encode_envelope(
+        SCHEMA_VERSION,
+        5,
+        &encode(&v1::migrate(v1_office())).expect("encode"),
+    );
+    flipped[40] ^= 0x10;
+    let (dir, mut store) = store_with(&[("slot-a.bin", &torn), ("slot-b.bin", &flipped)]);
+    let Startup::Fallback { reports, .. } = store.startup().expect("startup") else {
+        panic!("expected the factory fallback");
+    };
+    assert!(
+        reports
+            .iter()
+            .all(|r| matches!(r.state, SlotState::Rejected { .. })),
+        "{reports:?}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("slot-a.bin")).expect("a"),
+        torn
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("slot-b.bin")).expect("b"),
+        flipped
+    );
+}
+
+#[test]
+fn a_slot_from_a_newer_schema_is_kept_and_the_older_one_used() {
+    let current = encode(&v1::migrate(v1_office())).expect("encode");
+    let newer = encode_envelope(SCHEMA_VERSION + 1, 9, b"future body");
+    let older = encode_envelope(SCHEMA_VERSION, 8, &current);
+    let (dir, mut store) = store_with(&[("slot-a.bin", &newer), ("slot-b.bin", &older)]);
+    let startup = store.startup().expect("startup");
+    let Startup::Loaded {
+        slot,
+        generation,
+        reports,
+        config,
+        ..
+    } = startup
+    else {
+        panic!("older slot not used");
+    };
+    assert_eq!((slot, generation), (SlotId::B, 8));
+    assert!(reports.iter().any(|r| matches!(r.state, SlotState::NewerSchema { version, .. } if version == SCHEMA_VERSION + 1)));
+    // The next save overwrites the older slot, never the newer-schema one.
+    let w = store.save(&config).expect("save");
+    assert_eq!((w.slot, w.generation), (SlotId::B, 10));
+    assert_eq!(
+        std::fs::read(dir.path().join("slot-a.bin")).expect("a"),
+        newer
+    );
+}
+
+#[test]
+fn a_body_that_does_not_decode_falls_back_to_the_other_slot() {
+    let good = encode_envelope(
+        SCHEMA_VERSION,
+        3,
+        &encode(&v1::migrate(v1_office())).expect("encode"),
+    );
+    let garbage = encode_envelope(SCHEMA_VERSION, 4, &[0xff; 64]);
+    let (_dir, mut store) = store_with(&[("slot-a.bin", &good), ("slot-b.bin", &garbage)]);
+    let Startup::Loaded { slot, reports, .. } = store.startup().expect("startup") else {
+        panic!("good slot not used");
+    };
+    assert_eq!(slot, SlotId::A);
+    let reason = reports.iter().find_map(|r| match &r.state {
+        SlotState::Rejected { reason, .. } => Some(reason.clone()),
+        _ => None,
+    });
+    assert!(
+        reason.is_some_and(|r| r.contains("schema version 2")),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn an_invalid_configuration_is_not_saved() {
+    let (dir, mut store) = store_with(&[]);
+    let mut config = v1::migrate(v1_office());
+    config.groups.as_mut_slice()[0].ring_time_secs = 500;
+    match store.save(&config) {
+        Err(SaveError::Invalid(problems)) => assert_eq!(problems.len(), 1),
+        other => panic!("saved an invalid configuration: {other:?}"),
+    }
+    assert!(!dir.path().join("slot-a.bin").exists());
+}
+
+#[test]
+fn too_old_a_schema_is_refused_with_its_version() {
+    match decode(0, &[]) {
+        Err(DecodeRejection::Invalid(BodyError::TooOld(0))) => {}
+        other => panic!("{other:?}"),
+    }
+}

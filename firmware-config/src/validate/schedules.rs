@@ -5,7 +5,7 @@ use super::problem::{Problem, ProblemKind, Section};
 use super::references::check_outside;
 use crate::config::Config;
 use crate::schedule::{AfterHours, DaysOff, Holiday, Schedule};
-use crate::time::{Date, TimeRange, Weekday};
+use crate::time::{days_in_month, Date, TimeRange, Weekday};
 
 const WEEK_MINUTES: u32 = 7 * 1440;
 
@@ -136,15 +136,29 @@ fn check_holiday(h: &Holiday, loc: &dyn Fn(&str) -> super::Location, out: &mut V
     }
 }
 
-/// True if the inclusive range `start..=end` covers the same calendar day twice.
+/// True if the inclusive range `start..=end` is a year or longer: it reaches the day before
+/// the same day a year later, so a yearly holiday would close every day of every year. For
+/// 29 February that day is 28 February of the next year.
 fn spans_a_year(start: Date, end: Date) -> bool {
-    let same_day_next_year = Date {
-        year: start.year.saturating_add(1),
-        ..start
+    let year = start.year.saturating_add(1);
+    let day_before_anniversary = if start.day > 1 {
+        Date {
+            year,
+            month: start.month,
+            day: start.day - 1,
+        }
+    } else if start.month == 1 {
+        Date {
+            year: start.year,
+            month: 12,
+            day: 31,
+        }
+    } else {
+        Date {
+            year,
+            month: start.month - 1,
+            day: days_in_month(year, start.month - 1),
+        }
     };
-    end >= same_day_next_year
-        || (start.month == 2
-            && start.day == 29
-            && end.year > start.year
-            && (end.month, end.day) >= (2, 28))
+    end >= day_before_anniversary
 }
