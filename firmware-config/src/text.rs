@@ -9,6 +9,7 @@ use core::fmt;
 use core::ops::Range;
 
 use toml::de::{DeTable, DeValue};
+use toml::Spanned;
 
 use crate::config::Config;
 use crate::number::{with_default_country, CountryCode};
@@ -107,9 +108,60 @@ pub fn read(text: &str) -> Result<Config, ImportError> {
 }
 
 fn read_error(text: &str, e: &toml::de::Error) -> ImportError {
+    let message = e.message().trim();
+    // The reader's own message names the key only for unknown fields; say which key it is.
+    let key = e.span().and_then(|s| key_at(text, s.start));
     ImportError::Read {
         position: e.span().map(|s| position(text, s.start)),
-        message: e.message().trim().to_string(),
+        message: match key {
+            Some(key) => format!("{key}: {message}"),
+            None => message.to_string(),
+        },
+    }
+}
+
+/// The path (`groups[0].ring_time_secs`) of the innermost key or value at a byte offset, if
+/// the text is TOML. A table's span is only its header, so the smallest span holding the
+/// offset is the innermost one.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let doc = DeTable::parse(text).ok()?;
+    let mut best = None;
+    visit_table(doc.get_ref(), "", offset, &mut best);
+    best.map(|(_, path)| path)
+}
+
+/// The shortest span holding the offset so far, and its path.
+type Best = Option<(usize, String)>;
+
+fn visit_table(table: &DeTable<'_>, prefix: &str, offset: usize, best: &mut Best) {
+    for (key, value) in table.iter() {
+        let path = if prefix.is_empty() {
+            key.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", key.get_ref())
+        };
+        consider(key.span(), &path, offset, best);
+        visit_value(value, &path, offset, best);
+    }
+}
+
+fn visit_value(value: &Spanned<DeValue<'_>>, path: &str, offset: usize, best: &mut Best) {
+    match value.get_ref() {
+        DeValue::Table(t) => visit_table(t, path, offset, best),
+        DeValue::Array(a) => {
+            for (i, item) in a.iter().enumerate() {
+                visit_value(item, &format!("{path}[{i}]"), offset, best);
+            }
+        }
+        _ => {}
+    }
+    consider(value.span(), path, offset, best);
+}
+
+fn consider(span: Range<usize>, path: &str, offset: usize, best: &mut Best) {
+    let len = span.len();
+    if span.contains(&offset) && best.as_ref().is_none_or(|(l, _)| len <= *l) {
+        *best = Some((len, path.to_string()));
     }
 }
 

@@ -28,6 +28,28 @@ pub enum Command {
     /// Check, export and import the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Explain whether an entry point is open at a moment, and where a call would go.
+    Explain(ExplainArgs),
+}
+
+/// `centrala explain ...`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// A configuration file (TOML); the stored configuration when absent.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The entry point's name.
+    #[arg(long)]
+    pub entry: String,
+    /// The moment, RFC 3339 with an offset (e.g. 2026-11-23T18:30:00+01:00).
+    #[arg(long)]
+    pub at: String,
+    /// The caller's number (any usual form; national numbers use the default country code).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `centrala config ...`.

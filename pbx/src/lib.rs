@@ -4,3 +4,5 @@
 pub mod cli;
 pub mod config_cmd;
 pub mod daemon;
+pub mod explain_cmd;
+pub mod routing;

@@ -136,7 +136,7 @@ fn check_extensions(config: &Config, out: &mut Vec<Problem>) {
     }
     for (i, e) in config.entry_points.iter().enumerate() {
         if let crate::entry::EntrySource::Internal(n) = &e.source {
-            let loc = at(Section::EntryPoints, i, &e.name, "source");
+            let loc = at(Section::EntryPoints, i, &e.name, "source.internal");
             claim(n.as_str(), format!("entry point '{}'", e.name), loc, out);
         }
     }

@@ -22,6 +22,16 @@ fn check_system(config: &Config, out: &mut Vec<Problem>) {
         push(out, loc("sip_listen"), ProblemKind::NoListen);
     }
     for (i, l) in s.sip_listen.iter().enumerate() {
+        if let core::net::SocketAddr::V6(a) = l.address {
+            if a.scope_id() != 0 {
+                let msg = format!("{}: an interface scope (%{}) cannot be stored; listen on the address without it or on [::]", l.address, a.scope_id());
+                push(
+                    out,
+                    loc(&format!("sip_listen[{i}].address")),
+                    ProblemKind::BadPorts(msg),
+                );
+            }
+        }
         if l.address.port() == 0 {
             push(
                 out,

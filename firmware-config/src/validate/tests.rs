@@ -317,7 +317,7 @@ fn a_group_number_equal_to_an_extension_is_refused() {
 fn an_internal_entry_point_on_a_group_number_is_refused() {
     assert_only(
         |c| reception(c).source = EntrySource::Internal(ext("100")),
-        reception_at("source"),
+        reception_at("source.internal"),
         ProblemKind::DuplicateExtension {
             number: "100".into(),
             other: "group 'office'".into(),
@@ -1548,4 +1548,16 @@ fn problems_read_well_in_every_section() {
             .collect();
         assert_eq!(lines, vec![expected]);
     }
+}
+
+#[test]
+fn a_scoped_ipv6_listen_address_is_refused_because_the_store_cannot_keep_its_scope() {
+    let (mut c, _) = crate::default::factory_default().expect("randomness");
+    c.system.sip_listen[0].address = "[fe80::1%2]:5060".parse().expect("address");
+    let problems = validate(&c);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].location.field, "sip_listen[0].address");
+    assert!(problems[0].to_string().contains("interface scope"));
+    c.system.sip_listen[0].address = "[::]:5060".parse().expect("address");
+    assert!(validate(&c).is_empty());
 }

@@ -1,0 +1,230 @@
+//! The on-device CRM: contacts and leads with their activities, and what happens to a call
+//! missed because of the schedule (SPEC §5, the four cases).
+
+use chrono::{DateTime, Utc};
+use firmware_config::entry::{CrmOptions, UnknownCaller};
+use firmware_config::number::{Extension, PhoneNumber};
+use serde::{Deserialize, Serialize};
+
+/// Something that happened with a contact or lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The entry point the call came in on.
+    pub entry: Option<String>,
+    /// What it was ("missed call after hours").
+    pub note: String,
+}
+
+/// A known person or company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// Stable id.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Company.
+    pub company: Option<String>,
+    /// Phone numbers, E.164.
+    pub numbers: Vec<PhoneNumber>,
+    /// The employee responsible for this contact.
+    pub responsible: Option<Extension>,
+    /// Calls and other activities.
+    pub activities: Vec<Activity>,
+}
+
+/// A possible customer known only by a number, created from a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lead {
+    /// Stable id.
+    pub id: u64,
+    /// The caller's number.
+    pub number: PhoneNumber,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Calls and other activities.
+    pub activities: Vec<Activity>,
+}
+
+/// Which of the four cases of SPEC §5 a missed call fell into.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "case", rename_all = "snake_case")]
+pub enum CrmCase {
+    /// 1. Lookup disabled: the queue's employees are notified.
+    LookupDisabled,
+    /// 2. The number belongs to a contact: the call is attached to it and the responsible
+    ///    employee is notified (the queue's employees when nobody is responsible).
+    Contact {
+        /// The contact.
+        id: u64,
+    },
+    /// 2. The number belongs to an earlier lead: the call is attached to it and the queue's
+    ///    employees are notified.
+    KnownLead {
+        /// The lead.
+        id: u64,
+    },
+    /// 3. Unknown number, "create a lead": a lead was created and the queue's employees notified.
+    LeadCreated {
+        /// The new lead.
+        id: u64,
+    },
+    /// 4. Unknown number, "offer to create": the queue's employees are notified, nothing created.
+    OfferToCreate,
+    /// The number was withheld: nothing to look up; the queue's employees are notified.
+    Withheld,
+}
+
+/// A change to the CRM for the shell to store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CrmEvent {
+    /// An activity was added to a contact.
+    ContactActivity {
+        /// The contact.
+        id: u64,
+        /// The activity.
+        activity: Activity,
+    },
+    /// An activity was added to a lead.
+    LeadActivity {
+        /// The lead.
+        id: u64,
+        /// The activity.
+        activity: Activity,
+    },
+    /// A lead was created.
+    LeadCreated(Lead),
+}
+
+/// What to do with one missed call: who to notify, the case, and the CRM change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissedCallHandling {
+    /// Which case.
+    pub case: CrmCase,
+    /// Who is notified.
+    pub notify: Vec<Extension>,
+    /// What changed, if anything.
+    pub event: Option<CrmEvent>,
+}
+
+/// Contacts and leads.
+#[derive(Debug, Clone, Default)]
+pub struct Crm {
+    contacts: Vec<Contact>,
+    leads: Vec<Lead>,
+    next_lead: u64,
+}
+
+impl Crm {
+    /// A CRM holding these contacts and leads.
+    pub fn new(contacts: Vec<Contact>, leads: Vec<Lead>) -> Self {
+        let next_lead = leads.iter().map(|l| l.id + 1).max().unwrap_or(1);
+        Crm {
+            contacts,
+            leads,
+            next_lead,
+        }
+    }
+
+    /// Adds a contact or replaces the one with the same id.
+    pub fn upsert_contact(&mut self, contact: Contact) {
+        match self.contacts.iter_mut().find(|c| c.id == contact.id) {
+            Some(c) => *c = contact,
+            None => self.contacts.push(contact),
+        }
+    }
+
+    /// The contacts.
+    pub fn contacts(&self) -> &[Contact] {
+        &self.contacts
+    }
+
+    /// The leads.
+    pub fn leads(&self) -> &[Lead] {
+        &self.leads
+    }
+
+    /// The contact a number belongs to.
+    pub fn contact_by_number(&self, number: &PhoneNumber) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.numbers.contains(number))
+    }
+
+    /// What the lookup would do with a number, without changing anything (for `explain`).
+    pub fn classify(&self, options: CrmOptions, number: Option<&PhoneNumber>) -> CrmCase {
+        if !options.lookup {
+            return CrmCase::LookupDisabled;
+        }
+        let Some(number) = number else {
+            return CrmCase::Withheld;
+        };
+        if let Some(c) = self.contact_by_number(number) {
+            return CrmCase::Contact { id: c.id };
+        }
+        if let Some(l) = self.leads.iter().find(|l| &l.number == number) {
+            return CrmCase::KnownLead { id: l.id };
+        }
+        match options.unknown_caller {
+            UnknownCaller::CreateLead => CrmCase::LeadCreated { id: self.next_lead },
+            UnknownCaller::OfferToCreate => CrmCase::OfferToCreate,
+        }
+    }
+
+    /// Processes a call missed because of the schedule: attaches it, creates a lead, and says
+    /// who is notified. `queue` are the entry point's employees.
+    pub fn missed_after_hours(
+        &mut self,
+        options: CrmOptions,
+        number: Option<&PhoneNumber>,
+        activity: Activity,
+        queue: Vec<Extension>,
+    ) -> MissedCallHandling {
+        let case = self.classify(options, number);
+        let (notify, event) = match &case {
+            CrmCase::Contact { id } => self.attach_to_contact(*id, activity, queue),
+            CrmCase::KnownLead { id } => (queue, self.attach_to_lead(*id, activity)),
+            CrmCase::LeadCreated { id } => {
+                (queue, number.map(|n| self.create_lead(*id, n, activity)))
+            }
+            CrmCase::LookupDisabled | CrmCase::OfferToCreate | CrmCase::Withheld => (queue, None),
+        };
+        MissedCallHandling {
+            case,
+            notify,
+            event,
+        }
+    }
+
+    fn attach_to_contact(
+        &mut self,
+        id: u64,
+        activity: Activity,
+        queue: Vec<Extension>,
+    ) -> (Vec<Extension>, Option<CrmEvent>) {
+        let Some(c) = self.contacts.iter_mut().find(|c| c.id == id) else {
+            return (queue, None);
+        };
+        c.activities.push(activity.clone());
+        let notify = c.responsible.clone().map_or(queue, |r| vec![r]);
+        (notify, Some(CrmEvent::ContactActivity { id, activity }))
+    }
+
+    fn attach_to_lead(&mut self, id: u64, activity: Activity) -> Option<CrmEvent> {
+        let lead = self.leads.iter_mut().find(|l| l.id == id)?;
+        lead.activities.push(activity.clone());
+        Some(CrmEvent::LeadActivity { id, activity })
+    }
+
+    fn create_lead(&mut self, id: u64, number: &PhoneNumber, activity: Activity) -> CrmEvent {
+        let lead = Lead {
+            id,
+            number: number.clone(),
+            created_at: activity.at,
+            activities: vec![activity],
+        };
+        self.next_lead = id + 1;
+        self.leads.push(lead.clone());
+        CrmEvent::LeadCreated(lead)
+    }
+}

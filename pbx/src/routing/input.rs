@@ -1,0 +1,114 @@
+//! What the router is told: calls arriving, phones answering, people coming and going, time
+//! passing, configuration changing.
+
+use std::sync::Arc;
+
+use firmware_config::employee::Presence;
+use firmware_config::number::{Extension, PhoneNumber};
+use firmware_config::Config;
+use serde::Serialize;
+
+use super::crm::Contact;
+
+/// Identifies a call (its caller's leg) for as long as the router handles it; chosen by the
+/// shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CallId(pub u64);
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Caller {
+    /// An outside number, normalised to E.164.
+    Number(PhoneNumber),
+    /// An employee calling from their phone.
+    Extension(Extension),
+    /// The number was withheld or is unavailable.
+    Withheld,
+}
+
+/// Where a call is going.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Target {
+    /// An entry point by name (an analog line's or a trunk DID's calls).
+    Entry(String),
+    /// A number an employee dialled: an extension, a group's number or an internal entry point.
+    Dialled(Extension),
+}
+
+/// Why a member's phones did not take a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decline {
+    /// The employee rejected it.
+    Rejected,
+    /// The phones answered busy.
+    Busy,
+    /// No phone of the employee could be reached (none registered, or none answered the
+    /// request).
+    Unreachable,
+}
+
+/// One input to the router.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A new call.
+    Offer {
+        /// Its id.
+        call: CallId,
+        /// Who calls.
+        caller: Caller,
+        /// Where to.
+        target: Target,
+    },
+    /// An employee's phone answered a call the router rang it for.
+    Answered {
+        /// The call.
+        call: CallId,
+        /// Who answered.
+        employee: Extension,
+    },
+    /// An employee's phones did not take a call the router rang them for.
+    Declined {
+        /// The call.
+        call: CallId,
+        /// Whose phones.
+        employee: Extension,
+        /// Why.
+        why: Decline,
+    },
+    /// The caller hung up before the call was connected.
+    CallerHungUp {
+        /// The call.
+        call: CallId,
+    },
+    /// A connected call ended (either side hung up).
+    CallEnded {
+        /// The call.
+        call: CallId,
+    },
+    /// An employee is on a call the router does not handle.
+    EmployeeBusy {
+        /// Who.
+        employee: Extension,
+    },
+    /// That call ended.
+    EmployeeFree {
+        /// Who.
+        employee: Extension,
+    },
+    /// An employee's presence changed (from the console or a phone feature code).
+    Presence {
+        /// Who.
+        employee: Extension,
+        /// The new presence.
+        presence: Presence,
+    },
+    /// Time passed: deadlines at or before `now` are due.
+    Timeout,
+    /// A new configuration: it applies to every decision from now on.
+    Config(Arc<Config>),
+    /// A CRM contact was added or changed (matched by id).
+    Contact(Contact),
+}

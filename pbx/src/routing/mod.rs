@@ -1,0 +1,208 @@
+//! Call routing, sans-IO: entry points, schedules, queue groups, forwarding, call records and
+//! CRM lookup.
+//!
+//! The [`Router`] has one way in and one way out (as str0m's and quinn-proto's machines do):
+//! feed one [`Input`] with the current time through [`Router::handle_input`], then drain
+//! [`Router::poll_output`] until it is empty, and call again with [`Input::Timeout`] at
+//! [`Router::poll_timeout`]. It never reads a clock, a socket or a file, so every rule is
+//! tested in virtual time.
+
+mod call;
+pub mod crm;
+mod ending;
+mod entry;
+pub mod explain;
+pub mod input;
+pub mod output;
+mod queue;
+pub mod record;
+pub mod schedule;
+mod staff;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use firmware_config::number::Extension;
+use firmware_config::Config;
+
+use call::{Call, State};
+pub use crm::Crm;
+pub use input::{CallId, Caller, Decline, Input, Target};
+pub use output::{EndCause, Mailbox, MissedBecause, Notification, NotifyEvent, Output};
+pub use record::{CallRecord, GroupStats, Outcome, Statistics};
+use staff::Staff;
+
+/// How long a directly dialled employee rings before the call goes to their voicemail.
+pub const DIRECT_RING_SECS: i64 = 30;
+
+/// The call-routing state machine.
+#[derive(Debug)]
+pub struct Router {
+    config: Arc<Config>,
+    now: DateTime<Utc>,
+    calls: HashMap<CallId, Call>,
+    /// Calls in each queue group, in arrival order.
+    queues: BTreeMap<String, VecDeque<CallId>>,
+    /// Deadlines of the calls' current steps.
+    timers: BTreeSet<(DateTime<Utc>, CallId)>,
+    /// Groups whose waiting calls may now be served.
+    dirty: BTreeSet<String>,
+    /// For `evenly`: who took each group's previous call.
+    last_taker: HashMap<String, Extension>,
+    staff: Staff,
+    stats: Statistics,
+    crm: Crm,
+    out: VecDeque<Output>,
+}
+
+impl Router {
+    /// A router for a configuration and a CRM, starting at `now`.
+    pub fn new(config: Arc<Config>, crm: Crm, now: DateTime<Utc>) -> Router {
+        Router {
+            config,
+            now,
+            calls: HashMap::new(),
+            queues: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            dirty: BTreeSet::new(),
+            last_taker: HashMap::new(),
+            staff: Staff::default(),
+            stats: Statistics::new(),
+            crm,
+            out: VecDeque::new(),
+        }
+    }
+
+    /// Feeds one input at `now` (time never runs backwards: an earlier `now` counts as the
+    /// latest seen).
+    pub fn handle_input(&mut self, now: DateTime<Utc>, input: Input) {
+        self.now = self.now.max(now);
+        match input {
+            Input::Offer {
+                call,
+                caller,
+                target,
+            } => self.offer(call, caller, target),
+            Input::Answered { call, employee } => self.answered(call, &employee),
+            Input::Declined {
+                call,
+                employee,
+                why,
+            } => self.declined(call, &employee, why),
+            Input::CallerHungUp { call } => self.caller_hung_up(call),
+            Input::CallEnded { call } => self.call_ended(call),
+            Input::EmployeeBusy { employee } => self.staff.external_busy(&employee),
+            Input::EmployeeFree { employee } => {
+                self.staff.external_free(&employee);
+                self.member_changed(&employee);
+            }
+            Input::Presence { employee, presence } => {
+                self.staff.set_presence(&employee, presence);
+                self.member_changed(&employee);
+            }
+            Input::Timeout => self.timeout(),
+            Input::Config(config) => self.replace_config(config),
+            Input::Contact(contact) => self.crm.upsert_contact(contact),
+        }
+        self.dispatch();
+    }
+
+    /// The next action for the shell, until there is none.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When the router next needs [`Input::Timeout`].
+    pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
+        self.timers.first().map(|(t, _)| *t)
+    }
+
+    /// The configuration decisions are made with.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// Statistics per queue group.
+    pub fn statistics(&self) -> &Statistics {
+        &self.stats
+    }
+
+    /// The CRM.
+    pub fn crm(&self) -> &Crm {
+        &self.crm
+    }
+
+    /// Calls waiting in a group (ringing members or on hold), in arrival order, with when each
+    /// entered the group.
+    pub fn waiting(&self, group: &str) -> Vec<(CallId, DateTime<Utc>)> {
+        let Some(q) = self.queues.get(group) else {
+            return Vec::new();
+        };
+        q.iter()
+            .filter_map(|id| match &self.calls.get(id)?.state {
+                State::Queued(q) => Some((*id, q.entered_at)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// An employee's presence now (run-time changes included).
+    pub fn presence(&self, employee: &Extension) -> Option<firmware_config::employee::Presence> {
+        self.staff.presence(&self.config, employee)
+    }
+
+    /// The number of calls the router is handling.
+    pub fn active_calls(&self) -> usize {
+        self.calls.len()
+    }
+
+    fn emit(&mut self, o: Output) {
+        self.out.push_back(o);
+    }
+
+    fn timeout(&mut self) {
+        while let Some(&(at, id)) = self.timers.first() {
+            if at > self.now {
+                break;
+            }
+            self.timers.pop_first();
+            self.deadline_reached(id);
+        }
+    }
+
+    fn set_deadline(&mut self, id: CallId, old: Option<DateTime<Utc>>, new: Option<DateTime<Utc>>) {
+        if let Some(t) = old {
+            self.timers.remove(&(t, id));
+        }
+        if let Some(t) = new {
+            self.timers.insert((t, id));
+        }
+    }
+
+    fn replace_config(&mut self, config: Arc<Config>) {
+        self.staff.config_replaced(&self.config, &config);
+        self.config = config;
+        let groups: Vec<String> = self.queues.keys().cloned().collect();
+        self.dirty.extend(groups);
+    }
+
+    /// An employee may have become free or available: every group they are in may serve.
+    fn member_changed(&mut self, employee: &Extension) {
+        let groups: Vec<String> = self
+            .config
+            .groups
+            .iter()
+            .filter(|g| g.members.contains(employee))
+            .map(|g| g.name.to_string())
+            .collect();
+        for g in groups {
+            if self.queues.get(&g).is_some_and(|q| !q.is_empty()) {
+                self.dirty.insert(g);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

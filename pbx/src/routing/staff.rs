@@ -1,0 +1,116 @@
+//! What the router knows about each employee right now: ringing, on a call, present.
+
+use std::collections::HashMap;
+
+use firmware_config::employee::Presence;
+use firmware_config::number::Extension;
+use firmware_config::Config;
+
+use super::input::CallId;
+
+/// The live state of one employee.
+#[derive(Debug, Clone, Default)]
+struct Person {
+    /// Presence set at run time (overrides the configuration's until it changes there).
+    presence: Option<Presence>,
+    /// Calls the router does not handle that the employee is on.
+    external_calls: u32,
+    /// The router's call the employee is talking on, or calling from.
+    on_call: Option<CallId>,
+    /// The call the employee's phones are ringing for.
+    ringing_for: Option<CallId>,
+}
+
+/// The live state of every employee.
+#[derive(Debug, Default)]
+pub(super) struct Staff {
+    people: HashMap<Extension, Person>,
+}
+
+impl Staff {
+    fn person(&mut self, e: &Extension) -> &mut Person {
+        self.people.entry(e.clone()).or_default()
+    }
+
+    /// True if the employee exists, is available and is neither ringing nor on a call: the
+    /// only employees a queue may offer a call to.
+    pub fn can_take_queue_call(&self, config: &Config, e: &Extension) -> bool {
+        let Some(employee) = config.employee(e) else {
+            return false;
+        };
+        let p = self.people.get(e);
+        let presence = p.and_then(|p| p.presence).unwrap_or(employee.presence);
+        presence == Presence::Available && !self.is_occupied(e)
+    }
+
+    /// True if the employee is ringing or on a call (the router's or another).
+    pub fn is_occupied(&self, e: &Extension) -> bool {
+        self.people
+            .get(e)
+            .is_some_and(|p| p.external_calls > 0 || p.on_call.is_some() || p.ringing_for.is_some())
+    }
+
+    /// The employee's presence now.
+    pub fn presence(&self, config: &Config, e: &Extension) -> Option<Presence> {
+        let configured = config.employee(e)?.presence;
+        Some(
+            self.people
+                .get(e)
+                .and_then(|p| p.presence)
+                .unwrap_or(configured),
+        )
+    }
+
+    /// Marks the employee as ringing for `call`.
+    pub fn ringing(&mut self, e: &Extension, call: CallId) {
+        self.person(e).ringing_for = Some(call);
+    }
+
+    /// Ends the employee's ringing for `call` (if it is still that call).
+    pub fn stop_ringing(&mut self, e: &Extension, call: CallId) {
+        let p = self.person(e);
+        if p.ringing_for == Some(call) {
+            p.ringing_for = None;
+        }
+    }
+
+    /// Marks the employee as on `call`.
+    pub fn on_call(&mut self, e: &Extension, call: CallId) {
+        self.person(e).on_call = Some(call);
+    }
+
+    /// Ends the employee's part in `call` (if it is still that call).
+    pub fn off_call(&mut self, e: &Extension, call: CallId) {
+        let p = self.person(e);
+        if p.on_call == Some(call) {
+            p.on_call = None;
+        }
+    }
+
+    /// Counts a call the router does not handle.
+    pub fn external_busy(&mut self, e: &Extension) {
+        self.person(e).external_calls += 1;
+    }
+
+    /// Ends a call the router does not handle.
+    pub fn external_free(&mut self, e: &Extension) {
+        let p = self.person(e);
+        p.external_calls = p.external_calls.saturating_sub(1);
+    }
+
+    /// Sets the run-time presence.
+    pub fn set_presence(&mut self, e: &Extension, presence: Presence) {
+        self.person(e).presence = Some(presence);
+    }
+
+    /// A new configuration: a presence the admin changed there replaces the run-time one.
+    pub fn config_replaced(&mut self, old: &Config, new: &Config) {
+        for (e, p) in self.people.iter_mut() {
+            let before = old.employee(e).map(|x| x.presence);
+            let after = new.employee(e).map(|x| x.presence);
+            if before != after {
+                p.presence = None;
+            }
+        }
+    }
+}
