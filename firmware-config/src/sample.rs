@@ -146,7 +146,7 @@ fn schedule(s: usize, holidays: &[usize]) -> Schedule {
     Schedule {
         name: text(&format!("hours-{s}")),
         time_zone: text(["Europe/Warsaw", "America/New_York", "Europe/London"][s % 3]),
-        days_off: if s % 2 == 0 {
+        days_off: if s.is_multiple_of(2) {
             DaysOff::OpenSevenDays
         } else {
             DaysOff::Days(List::from_slice(&[Weekday::Sun]).unwrap_or_default())
@@ -167,7 +167,7 @@ fn entry(s: usize, destination: Destination) -> EntryPoint {
         schedule: Some(text(&format!("hours-{s}"))),
         hold_music: None,
         crm: CrmOptions {
-            lookup: s % 2 == 0,
+            lookup: s.is_multiple_of(2),
             unknown_caller: UnknownCaller::CreateLead,
         },
     }

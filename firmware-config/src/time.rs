@@ -171,7 +171,7 @@ impl Date {
 
 /// True for leap years of the Gregorian calendar.
 pub fn is_leap_year(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// The number of days in a month of a year.

@@ -5,4 +5,6 @@ pub mod cli;
 pub mod config_cmd;
 pub mod daemon;
 pub mod explain_cmd;
+pub mod media;
 pub mod routing;
+pub mod sip;

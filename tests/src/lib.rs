@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests: finding the built binaries and running them.
 
 use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
 
 /// The directory the workspace's binaries are built into (next to the test executable).
 pub fn bin_dir() -> PathBuf {
@@ -13,14 +15,31 @@ pub fn bin_dir() -> PathBuf {
     dir
 }
 
-/// The path of a workspace binary, e.g. `centrala`. Tests need `cargo build --workspace --bins`
-/// first (the test command does it).
+/// The path of a workspace binary, e.g. `centrala`. The workspace's binaries are built once
+/// per test process when one is missing (`cargo test` builds only the tested package's own).
 pub fn bin(name: &str) -> PathBuf {
     let path = bin_dir().join(name);
+    if !path.exists() {
+        build_binaries();
+    }
     assert!(
         path.exists(),
-        "{} is not built: run `cargo build --workspace --bins` first",
+        "{} is not built: run `cargo build --workspace --bins`",
         path.display()
     );
     path
+}
+
+fn build_binaries() {
+    static BUILT: OnceLock<bool> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let release = bin_dir().ends_with("release");
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--workspace", "--bins"]);
+        if release {
+            cmd.arg("--release");
+        }
+        cmd.status().map(|s| s.success()).unwrap_or(false)
+    });
 }

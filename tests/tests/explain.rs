@@ -46,7 +46,18 @@ fn explains_open_hours_closed_evenings_and_days_off_as_json() {
         ("2026-07-01T06:30:00Z", false, "outside_hours"),
     ];
     for (at, open, kind) in cases {
-        let (ok, out, err) = explain(&file, &["--entry", "reception", "--at", at, "--from", "601 222 333", "--json"]);
+        let (ok, out, err) = explain(
+            &file,
+            &[
+                "--entry",
+                "reception",
+                "--at",
+                at,
+                "--from",
+                "601 222 333",
+                "--json",
+            ],
+        );
         assert!(ok, "{err}");
         let v = json(&out);
         assert_eq!(v["open"], open, "{at}: {out}");
@@ -65,13 +76,35 @@ fn explains_open_hours_closed_evenings_and_days_off_as_json() {
 fn explains_in_text_and_refuses_bad_arguments_clearly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = demo_office(dir.path());
-    let (ok, out, _) = explain(&file, &["--entry", "reception", "--at", "2026-11-23T18:30:00+01:00"]);
+    let (ok, out, _) = explain(
+        &file,
+        &["--entry", "reception", "--at", "2026-11-23T18:30:00+01:00"],
+    );
     assert!(ok);
-    assert!(out.contains("closed: outside working hours") && out.contains("voicemail"), "{out}");
-    let (ok, _, err) = explain(&file, &["--entry", "lobby", "--at", "2026-11-23T18:30:00+01:00"]);
-    assert!(!ok && err.contains("no entry point named 'lobby'") && err.contains("reception"), "{err}");
+    assert!(
+        out.contains("closed: outside working hours") && out.contains("voicemail"),
+        "{out}"
+    );
+    let (ok, _, err) = explain(
+        &file,
+        &["--entry", "lobby", "--at", "2026-11-23T18:30:00+01:00"],
+    );
+    assert!(
+        !ok && err.contains("no entry point named 'lobby'") && err.contains("reception"),
+        "{err}"
+    );
     let (ok, _, err) = explain(&file, &["--entry", "reception", "--at", "tomorrow"]);
     assert!(!ok && err.contains("RFC 3339"), "{err}");
-    let (ok, _, err) = explain(&file, &["--entry", "reception", "--at", "2026-11-23T18:30:00+01:00", "--from", "12ab"]);
+    let (ok, _, err) = explain(
+        &file,
+        &[
+            "--entry",
+            "reception",
+            "--at",
+            "2026-11-23T18:30:00+01:00",
+            "--from",
+            "12ab",
+        ],
+    );
     assert!(!ok && err.contains("--from"), "{err}");
 }

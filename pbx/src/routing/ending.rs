@@ -156,10 +156,7 @@ impl Router {
         let (mut answered_by, mut answered_at, mut waited_ms, mut talk_ms) = (None, None, 0, 0);
         let mut group = None;
         match &call.state {
-            State::Direct { employee, .. } => {
-                self.staff.stop_ringing(employee, id);
-                self.member_changed(employee);
-            }
+            State::Direct { employee, .. } => self.stop_ringing(id, employee),
             State::Queued(q) => {
                 for e in &q.ringing {
                     self.stop_ringing(id, e);

@@ -245,6 +245,7 @@ impl Router {
             return;
         };
         let (employee, then) = (employee.clone(), then.clone());
+        call.state = State::Arriving; // the ringing is handled here, not again by `finish`
         self.stop_ringing(id, &employee);
         self.send_to_voicemail(id, then);
     }
@@ -267,7 +268,11 @@ impl Router {
         }
         let (deadline, then) = (*deadline, then.clone());
         self.set_deadline(id, Some(deadline), None);
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.state = State::Arriving; // the phones declined: nothing left to stop
+        }
         self.staff.stop_ringing(employee, id);
+        self.member_changed(employee);
         self.send_to_voicemail(id, then);
     }
 }

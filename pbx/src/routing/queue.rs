@@ -41,6 +41,8 @@ impl Router {
             } else {
                 EndCause::ForwardLoop
             };
+            // The group it came from already counted it as forwarded; it is in no group now.
+            call.state = State::Arriving;
             return self.end_unanswered(id, cause, Outcome::Missed, Some(MissedBecause::NoAnswer));
         }
         call.groups.push(group.to_string());

@@ -15,8 +15,9 @@ struct Person {
     presence: Option<Presence>,
     /// Calls the router does not handle that the employee is on.
     external_calls: u32,
-    /// The router's call the employee is talking on, or calling from.
-    on_call: Option<CallId>,
+    /// The router's calls the employee is talking on, or calling from (one phone may talk
+    /// while another calls).
+    on_calls: Vec<CallId>,
     /// The call the employee's phones are ringing for.
     ringing_for: Option<CallId>,
 }
@@ -45,9 +46,9 @@ impl Staff {
 
     /// True if the employee is ringing or on a call (the router's or another).
     pub fn is_occupied(&self, e: &Extension) -> bool {
-        self.people
-            .get(e)
-            .is_some_and(|p| p.external_calls > 0 || p.on_call.is_some() || p.ringing_for.is_some())
+        self.people.get(e).is_some_and(|p| {
+            p.external_calls > 0 || !p.on_calls.is_empty() || p.ringing_for.is_some()
+        })
     }
 
     /// The employee's presence now.
@@ -74,17 +75,17 @@ impl Staff {
         }
     }
 
-    /// Marks the employee as on `call`.
+    /// Marks the employee as on `call` (as well as any other call they are on).
     pub fn on_call(&mut self, e: &Extension, call: CallId) {
-        self.person(e).on_call = Some(call);
+        let p = self.person(e);
+        if !p.on_calls.contains(&call) {
+            p.on_calls.push(call);
+        }
     }
 
-    /// Ends the employee's part in `call` (if it is still that call).
+    /// Ends the employee's part in `call` (their other calls go on).
     pub fn off_call(&mut self, e: &Extension, call: CallId) {
-        let p = self.person(e);
-        if p.on_call == Some(call) {
-            p.on_call = None;
-        }
+        self.person(e).on_calls.retain(|c| *c != call);
     }
 
     /// Counts a call the router does not handle.

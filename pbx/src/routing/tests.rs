@@ -2,6 +2,7 @@
 
 mod crm_cases;
 mod harness;
+mod properties;
 mod queues;
 mod records;
 mod schedule_routing;

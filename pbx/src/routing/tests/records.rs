@@ -190,3 +190,28 @@ fn a_group_removed_while_a_call_waits_keeps_serving_that_call_by_its_old_rules()
         employee: ext("102")
     }));
 }
+
+#[test]
+fn a_caller_hanging_up_on_a_dialled_extension_stops_its_phones() {
+    let mut h = Harness::new(office(Distribution::InOrder, Unanswered::WaitForAgent));
+    h.dial(1, "101", "102");
+    let out = h.feed(Input::CallerHungUp { call: CallId(1) });
+    assert_eq!(stopped(&out), ["102"]);
+    assert_eq!(record(&out).expect("record").outcome, Outcome::Missed);
+}
+
+#[test]
+fn a_call_stopped_by_the_loop_guard_counts_once_in_the_statistics() {
+    let mut c = office(
+        Distribution::InOrder,
+        Unanswered::ForwardToGroup(text("office")),
+    );
+    c.groups.as_mut_slice()[0].unanswered = Unanswered::ForwardToGroup(text("sales"));
+    let mut h = Harness::unvalidated(c);
+    h.call_entry(1, "+48 601 111 111", "main");
+    h.advance(300);
+    for g in ["sales", "office"] {
+        let s = &h.router.statistics()[g];
+        assert_eq!((s.offered, s.forwarded, s.missed), (1, 1, 0), "{g}");
+    }
+}
