@@ -5,16 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pbx::cli::{Cli, Command};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let result = match cli.command {
         None | Some(Command::Run) => pbx::daemon::run(&cli.config_dir).map_err(|e| e.to_string()),
         Some(Command::Explain(args)) => pbx::explain_cmd::run(&cli.config_dir, &args),
@@ -28,5 +24,25 @@ fn main() -> ExitCode {
             eprintln!("centrala: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to standard error. `RUST_LOG` takes a level and per-module levels
+/// (`info,pbx::routing=debug`); an invalid value is reported and `info` used.
+fn init_logging() {
+    let spec = std::env::var("RUST_LOG").unwrap_or_default();
+    let (filter, bad) = match spec.trim() {
+        "" => (Targets::new().with_default(tracing::Level::INFO), None),
+        s => match s.parse::<Targets>() {
+            Ok(t) => (t, None),
+            Err(e) => (Targets::new().with_default(tracing::Level::INFO), Some(e)),
+        },
+    };
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    tracing_subscriber::registry().with(fmt).with(filter).init();
+    if let Some(e) = bad {
+        tracing::warn!(%spec, error = %e, "RUST_LOG not understood; logging at info");
     }
 }

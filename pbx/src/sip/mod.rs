@@ -5,3 +5,5 @@ pub mod digest;
 pub mod method;
 pub mod registrar;
 pub mod sdp;
+pub mod transaction;
+pub mod wire;
