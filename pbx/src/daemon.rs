@@ -1,11 +1,16 @@
-//! The daemon shell: loads the configuration, says what it serves, and runs until SIGTERM.
+//! The daemon shell: loads the configuration, says what it serves, serves SIP on the configured
+//! addresses, and runs until SIGTERM.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use firmware_config::persist::{ConfigStore, Startup};
 use firmware_config::store::{SlotReport, SlotState};
 use firmware_config::Config;
 use tracing::{error, info, warn};
+
+use crate::sip::endpoint::Endpoint;
+use crate::sip::transport::{transport_name, BindError, Listeners};
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -16,33 +21,53 @@ pub enum DaemonError {
     /// The async runtime or the signal handlers could not be set up.
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    /// A configured SIP address could not be bound.
+    #[error(transparent)]
+    Listen(#[from] BindError),
+    /// Every SIP socket task ended (they never should).
+    #[error("the SIP transport stopped unexpectedly")]
+    TransportStopped,
+    /// The system's random source failed (needed for the digest nonce key).
+    #[error("no randomness for the nonce key: {0}")]
+    Random(getrandom::Error),
 }
 
-/// Loads the configuration from `dir` (or creates the default), logs it, and waits for SIGTERM
-/// or SIGINT.
+/// Loads the configuration from `dir` (or creates the default), logs it, serves SIP on the
+/// configured addresses, and runs until SIGTERM or SIGINT. An address that cannot be bound is
+/// an error naming it: a PBX that silently does not listen is worse than one that does not
+/// start.
 pub fn run(dir: &Path) -> Result<(), DaemonError> {
     let mut store = ConfigStore::new(dir);
     let startup = store.startup()?;
     report_startup(&startup);
     let config = startup.into_config();
     log_services(&config);
+    // The key of digest nonces and To tags: new at every start, so nonces from before a
+    // restart are refused and phones are simply challenged again.
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(DaemonError::Random)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    runtime
-        .block_on(wait_for_shutdown())
-        .map_err(DaemonError::Runtime)?;
+    runtime.block_on(serve(Arc::new(config), secret))?;
     info!("shutting down");
     Ok(())
 }
 
-async fn wait_for_shutdown() -> std::io::Result<()> {
+/// Binds the SIP addresses, says `ready`, and serves until a signal.
+async fn serve(config: Arc<Config>, secret: [u8; 32]) -> Result<(), DaemonError> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Runtime)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Runtime)?;
+    let listeners = Listeners::bind(&config.system.sip_listen)?;
+    for (transport, address) in listeners.local_addrs() {
+        info!("SIP listening on {} {address}", transport_name(transport));
+    }
+    let endpoint = Endpoint::new(config, secret);
     info!("ready");
     tokio::select! {
+        () = listeners.run(endpoint) => return Err(DaemonError::TransportStopped),
         _ = term.recv() => info!("SIGTERM received"),
         _ = int.recv() => info!("SIGINT received"),
     }

@@ -3,10 +3,19 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use centrala_e2e::bin;
+
+/// Both tests run the factory default, which serves SIP on 0.0.0.0:5060 (UDP and TCP): they
+/// take turns, or the second daemon cannot bind and exits.
+fn default_port() -> MutexGuard<'static, ()> {
+    static PORT_5060: Mutex<()> = Mutex::new(());
+    PORT_5060
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Starts `centrala` and returns it with a channel of its log lines.
 fn start(dir: &std::path::Path) -> (Child, mpsc::Receiver<String>) {
@@ -60,9 +69,10 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 
 #[test]
 fn runs_on_the_default_and_stops_on_sigterm() {
+    let _port = default_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut child, rx) = start(dir.path());
-    let log = wait_for(&rx, "ready").join("\n");
+    let log = wait_for(&rx, ": ready").join("\n");
     assert!(log.contains("created the factory default"), "{log}");
     assert_eq!(log.matches("SIP password generated").count(), 3, "{log}");
     assert!(
@@ -79,7 +89,7 @@ fn runs_on_the_default_and_stops_on_sigterm() {
 
     // Second start: loads what the first stored, shows no password.
     let (mut child, rx) = start(dir.path());
-    let log = wait_for(&rx, "ready").join("\n");
+    let log = wait_for(&rx, ": ready").join("\n");
     assert!(
         log.contains("configuration loaded") && !log.contains("password"),
         "{log}"
@@ -89,13 +99,14 @@ fn runs_on_the_default_and_stops_on_sigterm() {
 
 #[test]
 fn both_slots_corrupt_runs_the_default_loudly_and_keeps_the_files() {
+    let _port = default_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let junk_a = b"CNTRLCFG but then nothing useful".to_vec();
     let junk_b = vec![0u8; 100];
     std::fs::write(dir.path().join("slot-a.bin"), &junk_a).expect("write");
     std::fs::write(dir.path().join("slot-b.bin"), &junk_b).expect("write");
     let (mut child, rx) = start(dir.path());
-    let log = wait_for(&rx, "ready").join("\n");
+    let log = wait_for(&rx, ": ready").join("\n");
     assert!(log.contains("NO USABLE CONFIGURATION"), "{log}");
     assert!(log.contains("slot=A") && log.contains("slot=B"), "{log}");
     assert!(terminate(&mut child).success());

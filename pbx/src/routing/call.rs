@@ -54,12 +54,14 @@ pub(super) enum State {
 #[derive(Debug)]
 pub(super) struct Queued {
     pub group: String,
+    /// Its place in the group's queue (arrival order).
+    pub seq: u64,
     /// The configuration when the call entered the group: the group's rules if the group is
     /// removed while the call waits.
     pub config: Arc<Config>,
     pub entered_at: DateTime<Utc>,
-    /// Members already offered (or skipped as busy) in this pass.
-    pub tried: Vec<Extension>,
+    /// Members already offered (or skipped as busy) in this pass, as [`key`]s.
+    pub tried: Vec<u64>,
     /// Members ringing now.
     pub ringing: Vec<Extension>,
     /// When the ringing times out.
@@ -76,6 +78,15 @@ impl Queued {
         current
             .group(&self.group)
             .or_else(|| self.config.group(&self.group))
+    }
+
+    /// The configuration whose rules for the group apply (see [`Queued::rules`]), to borrow
+    /// them from without copying the group.
+    pub fn rules_config(&self, current: &Arc<Config>) -> Option<Arc<Config>> {
+        [current, &self.config]
+            .into_iter()
+            .find(|c| c.group(&self.group).is_some())
+            .cloned()
     }
 }
 

@@ -20,7 +20,7 @@ impl Router {
             _ => return, // Not ringing that employee (any more): nothing to connect.
         };
         let group = match &call.state {
-            State::Queued(q) => Some(q.group.clone()),
+            State::Queued(q) => Some((q.group.clone(), q.seq)),
             _ => None,
         };
         let old_deadline = call.deadline();
@@ -29,16 +29,17 @@ impl Router {
             employee: employee.clone(),
             at: self.now,
             waited_ms,
-            group: group.clone(),
+            group: group.as_ref().map(|(g, _)| g.clone()),
         };
         self.set_deadline(id, old_deadline, None);
         for other in ringing.iter().filter(|e| *e != employee) {
             self.stop_ringing(id, other);
         }
-        self.staff.stop_ringing(employee, id);
+        // On the call before the ringing stops: never free in between.
         self.staff.on_call(employee, id);
-        if let Some(g) = group {
-            self.leave_queue(&g, id);
+        self.staff.stop_ringing(employee, id);
+        if let Some((g, seq)) = group {
+            self.leave_queue(&g, seq);
             self.last_taker.insert(g, employee.clone());
         }
         self.emit(Output::Connect {
@@ -64,6 +65,7 @@ impl Router {
                     self.set_deadline(id, old, None);
                 }
                 self.staff.stop_ringing(employee, id);
+                self.sync_pending(id);
                 self.dirty.insert(group);
                 self.member_changed(employee);
             }
@@ -106,6 +108,7 @@ impl Router {
                 q.deadline = None;
                 let ringing = std::mem::take(&mut q.ringing);
                 let group = q.group.clone();
+                self.sync_pending(id);
                 for e in &ringing {
                     self.stop_ringing(id, e);
                 }
@@ -145,7 +148,7 @@ impl Router {
     /// The router is done with a call: stop its ringing, take it out of its queue, free the
     /// people on it, count it, and write its record.
     pub(super) fn finish(&mut self, id: CallId, outcome: Outcome, after_hours: bool) {
-        let Some(call) = self.calls.remove(&id) else {
+        let Some(call) = self.calls.remove(&id).map(|c| *c) else {
             return;
         };
         self.set_deadline(id, call.deadline(), None);
@@ -161,7 +164,7 @@ impl Router {
                 for e in &q.ringing {
                     self.stop_ringing(id, e);
                 }
-                self.leave_queue(&q.group, id);
+                self.leave_queue(&q.group, q.seq);
                 group = Some((
                     q.group.clone(),
                     (self.now - q.entered_at).num_milliseconds(),
@@ -206,7 +209,12 @@ impl Router {
     }
 
     fn count(&mut self, group: &str, outcome: &Outcome, wait_ms: i64, talk_ms: i64) {
-        let s = self.stats.entry(group.to_string()).or_default();
+        if !self.stats.contains_key(group) {
+            self.stats.insert(group.to_string(), Default::default());
+        }
+        let Some(s) = self.stats.get_mut(group) else {
+            return;
+        };
         match outcome {
             Outcome::Answered => {
                 s.answered += 1;

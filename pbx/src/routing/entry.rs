@@ -29,7 +29,7 @@ impl Router {
             holding: false,
             state: State::Arriving,
         };
-        self.calls.insert(id, call);
+        self.calls.insert(id, Box::new(call));
         if let Caller::Extension(e) = &caller {
             self.staff.on_call(e, id);
         }

@@ -13,6 +13,7 @@ mod ending;
 mod entry;
 pub mod explain;
 pub mod input;
+mod key;
 pub mod output;
 mod queue;
 pub mod record;
@@ -41,9 +42,13 @@ pub const DIRECT_RING_SECS: i64 = 30;
 pub struct Router {
     config: Arc<Config>,
     now: DateTime<Utc>,
-    calls: HashMap<CallId, Call>,
+    /// Boxed: the table then holds a pointer per call, not a whole call, in each of the spare
+    /// slots a hash table keeps.
+    calls: key::KeyMap<CallId, Box<Call>>,
     /// Calls in each queue group, in arrival order.
-    queues: BTreeMap<String, VecDeque<CallId>>,
+    queues: BTreeMap<String, queue::GroupQueue>,
+    /// The arrival number the next call entering a group gets.
+    next_seq: u64,
     /// Deadlines of the calls' current steps.
     timers: BTreeSet<(DateTime<Utc>, CallId)>,
     /// Groups whose waiting calls may now be served.
@@ -62,8 +67,9 @@ impl Router {
         Router {
             config,
             now,
-            calls: HashMap::new(),
+            calls: Default::default(),
             queues: BTreeMap::new(),
+            next_seq: 0,
             timers: BTreeSet::new(),
             dirty: BTreeSet::new(),
             last_taker: HashMap::new(),
@@ -139,7 +145,8 @@ impl Router {
         let Some(q) = self.queues.get(group) else {
             return Vec::new();
         };
-        q.iter()
+        q.calls
+            .values()
             .filter_map(|id| match &self.calls.get(id)?.state {
                 State::Queued(q) => Some((*id, q.entered_at)),
                 _ => None,
@@ -189,16 +196,15 @@ impl Router {
 
     /// An employee may have become free or available: every group they are in may serve.
     fn member_changed(&mut self, employee: &Extension) {
-        let groups: Vec<String> = self
-            .config
-            .groups
-            .iter()
-            .filter(|g| g.members.contains(employee))
-            .map(|g| g.name.to_string())
-            .collect();
-        for g in groups {
-            if self.queues.get(&g).is_some_and(|q| !q.is_empty()) {
-                self.dirty.insert(g);
+        let config = self.config.clone();
+        let k = key::key(employee);
+        for g in config.groups.iter() {
+            if !g.members.iter().any(|m| key::key(m) == k) {
+                continue;
+            }
+            let name = g.name.as_str();
+            if self.queues.get(name).is_some_and(|q| !q.is_empty()) && !self.dirty.contains(name) {
+                self.dirty.insert(name.to_string());
             }
         }
     }

@@ -1,16 +1,17 @@
 //! What the router knows about each employee right now: ringing, on a call, present.
 
-use std::collections::HashMap;
-
 use firmware_config::employee::Presence;
 use firmware_config::number::Extension;
 use firmware_config::Config;
 
 use super::input::CallId;
+use super::key::{key, KeyMap};
 
 /// The live state of one employee.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Person {
+    /// Who.
+    extension: Extension,
     /// Presence set at run time (overrides the configuration's until it changes there).
     presence: Option<Presence>,
     /// Calls the router does not handle that the employee is on.
@@ -22,44 +23,79 @@ struct Person {
     ringing_for: Option<CallId>,
 }
 
+impl Person {
+    fn new(extension: Extension) -> Person {
+        Person {
+            extension,
+            presence: None,
+            external_calls: 0,
+            on_calls: Vec::new(),
+            ringing_for: None,
+        }
+    }
+
+    fn occupied(&self) -> bool {
+        self.external_calls > 0 || !self.on_calls.is_empty() || self.ringing_for.is_some()
+    }
+}
+
 /// The live state of every employee.
 #[derive(Debug, Default)]
 pub(super) struct Staff {
-    people: HashMap<Extension, Person>,
+    /// By [`key`] of the extension.
+    people: KeyMap<u64, Person>,
+    /// See [`Staff::version`].
+    version: u64,
 }
 
 impl Staff {
     fn person(&mut self, e: &Extension) -> &mut Person {
-        self.people.entry(e.clone()).or_default()
+        self.people
+            .entry(key(e))
+            .or_insert_with(|| Person::new(e.clone()))
+    }
+
+    fn get(&self, e: &Extension) -> Option<&Person> {
+        self.people.get(&key(e))
+    }
+
+    /// After a change that may have left the employee free.
+    fn maybe_freed(&mut self, e: &Extension) {
+        if !self.is_occupied(e) {
+            self.version += 1;
+        }
     }
 
     /// True if the employee exists, is available and is neither ringing nor on a call: the
     /// only employees a queue may offer a call to.
     pub fn can_take_queue_call(&self, config: &Config, e: &Extension) -> bool {
+        // Occupied first: it is the cheaper test, and the usual answer in a busy queue.
+        let p = self.get(e);
+        if p.is_some_and(Person::occupied) {
+            return false;
+        }
         let Some(employee) = config.employee(e) else {
             return false;
         };
-        let p = self.people.get(e);
         let presence = p.and_then(|p| p.presence).unwrap_or(employee.presence);
-        presence == Presence::Available && !self.is_occupied(e)
+        presence == Presence::Available
+    }
+
+    /// Changes whenever someone may have become able to take a queue call: what was found out
+    /// about who cannot holds while it stays the same.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// True if the employee is ringing or on a call (the router's or another).
     pub fn is_occupied(&self, e: &Extension) -> bool {
-        self.people.get(e).is_some_and(|p| {
-            p.external_calls > 0 || !p.on_calls.is_empty() || p.ringing_for.is_some()
-        })
+        self.get(e).is_some_and(Person::occupied)
     }
 
     /// The employee's presence now.
     pub fn presence(&self, config: &Config, e: &Extension) -> Option<Presence> {
         let configured = config.employee(e)?.presence;
-        Some(
-            self.people
-                .get(e)
-                .and_then(|p| p.presence)
-                .unwrap_or(configured),
-        )
+        Some(self.get(e).and_then(|p| p.presence).unwrap_or(configured))
     }
 
     /// Marks the employee as ringing for `call`.
@@ -73,6 +109,7 @@ impl Staff {
         if p.ringing_for == Some(call) {
             p.ringing_for = None;
         }
+        self.maybe_freed(e);
     }
 
     /// Marks the employee as on `call` (as well as any other call they are on).
@@ -86,6 +123,7 @@ impl Staff {
     /// Ends the employee's part in `call` (their other calls go on).
     pub fn off_call(&mut self, e: &Extension, call: CallId) {
         self.person(e).on_calls.retain(|c| *c != call);
+        self.maybe_freed(e);
     }
 
     /// Counts a call the router does not handle.
@@ -97,18 +135,21 @@ impl Staff {
     pub fn external_free(&mut self, e: &Extension) {
         let p = self.person(e);
         p.external_calls = p.external_calls.saturating_sub(1);
+        self.maybe_freed(e);
     }
 
     /// Sets the run-time presence.
     pub fn set_presence(&mut self, e: &Extension, presence: Presence) {
         self.person(e).presence = Some(presence);
+        self.maybe_freed(e);
     }
 
     /// A new configuration: a presence the admin changed there replaces the run-time one.
     pub fn config_replaced(&mut self, old: &Config, new: &Config) {
-        for (e, p) in self.people.iter_mut() {
-            let before = old.employee(e).map(|x| x.presence);
-            let after = new.employee(e).map(|x| x.presence);
+        self.version += 1;
+        for p in self.people.values_mut() {
+            let before = old.employee(&p.extension).map(|x| x.presence);
+            let after = new.employee(&p.extension).map(|x| x.presence);
             if before != after {
                 p.presence = None;
             }

@@ -1,9 +1,13 @@
-//! SIP: the wire format in front of rsip, RFC 3261 transactions, digest authentication and the
-//! registrar. The protocol parts are sans-IO state machines fed with time.
+//! SIP: the wire format in front of rsip, RFC 3261 transactions, digest authentication, the
+//! registrar, per-source rate limiting, the endpoint (the transaction user for everything but
+//! calls) and the tokio transport. The protocol parts are sans-IO state machines fed with time.
 
 pub mod digest;
+pub mod endpoint;
 pub mod method;
+pub mod rate;
 pub mod registrar;
 pub mod sdp;
 pub mod transaction;
+pub mod transport;
 pub mod wire;

@@ -1,0 +1,1001 @@
+//! The SIP endpoint: the transaction user for everything except calls, sans-IO.
+//!
+//! [`Endpoint`] has one way in and one way out, like the router and the transaction layer:
+//! feed one [`Input`] with the current time through [`Endpoint::handle_input`], drain
+//! [`Endpoint::poll_output`] until it is empty, and feed [`Input::Timeout`] at
+//! [`Endpoint::poll_timeout`]. It never reads a clock, a socket or a random source.
+//!
+//! Every message goes: rate limiter → [`wire`] (framing, normalisation; a malformed request is
+//! answered statelessly with [`wire::error_response`] or dropped) → the [`Transactions`] layer
+//! (one server transaction per request, so a retransmission is answered from the transaction
+//! and never reaches the registrar twice) → the handlers below → a response built with rsip
+//! types from the request.
+//!
+//! What it answers:
+//! - `REGISTER`: the [`Registrar`] (digest authentication in realm [`REALM`]); 200 lists the
+//!   device's contacts with their `expires` and carries a `Date`.
+//! - `OPTIONS`: 200 with `Allow` ([`ALLOW`]) and `Accept: application/sdp`, with or without
+//!   credentials (phones and load balancers use it as a ping).
+//! - `INVITE` and `MESSAGE` outside a dialog: authenticated first (401 challenge, 403 for wrong
+//!   credentials, never a call); then 404 when the Request-URI's user leads nowhere, and
+//!   otherwise `480 Temporarily Unavailable` with [`NOT_CONNECTED_WARNING`]: calls over SIP are
+//!   the B2BUA's job, which is not connected to this endpoint yet, and we say so rather than
+//!   pretend.
+//! - `CANCEL`: 200 if its INVITE transaction still exists (its final response was sent
+//!   already, so nothing else happens), else 481.
+//! - `BYE`, `REFER`, `NOTIFY`, `INFO` and any request with a To tag: 481 (no dialogs exist yet).
+//! - `SUBSCRIBE`, `UPDATE`: 405 with `Allow`. `PRACK`, `PUBLISH` and unknown methods: 501.
+//! - `Max-Forwards: 0` on anything but OPTIONS: 483.
+//! - Responses (we send no requests yet) and ACKs are absorbed silently.
+//!
+//! Decisions:
+//! - **Where responses go**: always back to the source address and port of the request (for
+//!   TCP, the same connection), whether or not the request asked for `rport`. This is what
+//!   Asterisk (`force_rport`) and most PBXs do, since phones behind NAT often do not ask. The
+//!   top Via gets `received` (RFC 3261 §18.2.1: when the sent-by host differs from the source,
+//!   or always when `rport` is asked for) and `rport=<source port>` when the request asked for
+//!   it (RFC 3581).
+//! - **Rate limiting** ([`super::rate`]): every message from a source that has no live
+//!   registration is counted per source IP before it is even parsed; over the limit it is
+//!   dropped without an answer and [`Event::RateLimited`] is emitted at most once per source
+//!   per 10 s. **The exemption is per source address *and port* of a live binding** (the
+//!   address the phone's REGISTER came from): a registered phone keeps working while another
+//!   port on the same IP floods — e.g. a scanner behind the office NAT, or a second, not yet
+//!   registered phone there, which is limited with the scanner until the flood stops. An
+//!   exemption by IP alone would let anything behind a registered phone's NAT flood freely.
+//! - **Digest**: realm [`REALM`], MD5 offered *first*, then SHA-256. RFC 8760 says to list the
+//!   preferred algorithm first, but SIPp and many desk phones read only the first challenge and
+//!   know only MD5: with SHA-256 first they fail to register at all.
+//! - **To tag**: derived from a keyed hash of the Call-ID and From tag, so a response sent again
+//!   after its transaction ended still carries the same tag, without state.
+//! - A request the transaction layer refuses because too many transactions exist gets a
+//!   stateless 503, and [`Event::Overloaded`] at most once per 10 s.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use firmware_config::entry::EntrySource;
+use firmware_config::number::Extension;
+use firmware_config::system::Transport;
+use firmware_config::Config;
+use rsip::headers::{self as h, UntypedHeader};
+use rsip::{Header, SipMessage};
+use sha2::{Digest, Sha256};
+
+use super::digest::{Algorithm, Credentials, DigestAuth};
+use super::method::Method;
+use super::rate::{Limits, RateLimiter, Verdict};
+use super::registrar::{
+    AuthFailure, Binding, ContactEntry, RegisterOutcome, RegisterRequest, Registrar,
+};
+use super::transaction::{self as tx, Bytes, Destination, ServerKey, Transactions};
+use super::wire::{self, Parsed, StartLine, WireError};
+
+/// The digest realm of every challenge.
+pub const REALM: &str = "centrala";
+/// The `Server` header of every response.
+pub const SERVER: &str = concat!("centrala/", env!("CARGO_PKG_VERSION"));
+/// The methods listed in `Allow`.
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, REFER, NOTIFY, MESSAGE, INFO";
+/// The `Warning` of a 480 to an INVITE for a number that exists: calls are not connected yet.
+pub const NOT_CONNECTED_WARNING: &str =
+    "399 centrala \"call routing over SIP is not connected yet\"";
+/// The `Warning` of a 480 to a MESSAGE for a number that exists.
+const MESSAGE_NOT_CONNECTED_WARNING: &str =
+    "399 centrala \"message delivery over SIP is not connected yet\"";
+/// Shortest time between two [`Event::Overloaded`].
+const OVERLOAD_WARN_INTERVAL: TimeDelta = TimeDelta::seconds(10);
+
+/// What the endpoint is fed.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A message arrived: one UDP datagram, or one message framed from a TCP stream.
+    Received {
+        /// The peer's address (for TCP, the connection's).
+        from: SocketAddr,
+        /// The transport it came over.
+        transport: Transport,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// Time has reached [`Endpoint::poll_timeout`].
+    Timeout,
+    /// A new configuration: accounts, numbers.
+    Config(Arc<Config>),
+}
+
+/// What the endpoint asks of the shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send these bytes (for TCP: on the connection from that peer).
+    Transmit {
+        /// Where.
+        to: SocketAddr,
+        /// Over what.
+        transport: Transport,
+        /// The whole message.
+        bytes: Bytes,
+    },
+    /// Something worth a log line.
+    Event(Event),
+}
+
+/// Something that happened, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A device registered a new contact.
+    Registered {
+        /// The device's user name.
+        user: String,
+        /// The contact URI.
+        contact: String,
+        /// Where the REGISTER came from.
+        source: SocketAddr,
+        /// Seconds granted.
+        expires: u32,
+    },
+    /// A device removed a contact (expires 0 or `Contact: *`), or a new one displaced it.
+    Unregistered {
+        /// The device's user name.
+        user: String,
+        /// The contact URI.
+        contact: String,
+    },
+    /// A binding lapsed without a refresh.
+    Expired {
+        /// The device's user name.
+        user: String,
+        /// The contact URI.
+        contact: String,
+    },
+    /// Credentials were wrong (403), or named an unknown user.
+    AuthFailed {
+        /// The request's method.
+        method: Method,
+        /// The user name the credentials gave, if they could be read.
+        user: Option<String>,
+        /// Where the request came from.
+        source: SocketAddr,
+    },
+    /// A source's messages are being dropped (at most once per source per 10 s).
+    RateLimited {
+        /// The source (for IPv6, its /64).
+        source: IpAddr,
+    },
+    /// Too many transactions: requests are refused with 503 (at most once per 10 s).
+    Overloaded {
+        /// The source of the request that was refused.
+        source: SocketAddr,
+    },
+    /// A request was refused before any handler saw it (malformed: 400, unknown method: 501,
+    /// …), or a malformed message was dropped (`status` is `None`).
+    Rejected {
+        /// Where it came from.
+        source: SocketAddr,
+        /// The status answered, if any.
+        status: Option<u16>,
+        /// What was wrong.
+        reason: String,
+    },
+    /// An authenticated INVITE or MESSAGE was answered without a call: 404 (no such number)
+    /// or 480 (the number exists, but calls over SIP are not connected yet).
+    NotConnected {
+        /// INVITE or MESSAGE.
+        method: Method,
+        /// The authenticated device's user name.
+        user: String,
+        /// The Request-URI's user part (the dialled number).
+        target: String,
+        /// 404 or 480.
+        status: u16,
+    },
+}
+
+/// Builds the messages the transaction layer writes itself. No client INVITE transactions
+/// exist yet, so there is no ACK to build.
+#[derive(Debug, Clone, Copy, Default)]
+struct Builder;
+
+impl tx::MessageBuilder for Builder {
+    fn ack(&self, _invite: &[u8], _response: &[u8]) -> Option<Bytes> {
+        None
+    }
+
+    fn trying(&self, invite: &[u8]) -> Option<Bytes> {
+        wire::error_response(invite, 100, "Trying").map(Bytes::from)
+    }
+}
+
+/// The request being handled: what the transaction layer hands back as
+/// [`tx::Output::Request`] is always the one just fed.
+struct Pending {
+    parsed: Parsed,
+    from: SocketAddr,
+    transport: Transport,
+}
+
+impl Pending {
+    fn request(&self) -> Option<&rsip::Request> {
+        match &self.parsed.message {
+            SipMessage::Request(r) => Some(r),
+            SipMessage::Response(_) => None,
+        }
+    }
+
+    fn method(&self) -> &Method {
+        &self.parsed.head.cseq_method
+    }
+
+    /// The first header of a kind, by its untyped value.
+    fn header<'a>(&'a self, pick: impl Fn(&'a Header) -> Option<&'a str>) -> Option<&'a str> {
+        self.request()?.headers.iter().find_map(pick)
+    }
+}
+
+/// A response to send: status, reason and the headers beyond the ones copied from the request.
+struct Reply {
+    code: u16,
+    reason: Cow<'static, str>,
+    headers: Vec<Header>,
+}
+
+impl Reply {
+    fn new(code: u16, reason: impl Into<Cow<'static, str>>) -> Reply {
+        Reply {
+            code,
+            reason: reason.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn with(mut self, header: Header) -> Reply {
+        self.headers.push(header);
+        self
+    }
+}
+
+/// The transaction user for registration, OPTIONS and error responses. See the module
+/// documentation.
+pub struct Endpoint {
+    config: Arc<Config>,
+    secret: [u8; 32],
+    registrar: Registrar,
+    transactions: Transactions<Builder>,
+    limiter: RateLimiter,
+    /// Source addresses of live bindings, with when the last of them lapses.
+    exempt: HashMap<SocketAddr, DateTime<Utc>>,
+    /// The moment the transaction layer's clock counts from (the first input's).
+    origin: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    pending: Option<Pending>,
+    overload_warned: Option<DateTime<Utc>>,
+    out: VecDeque<Output>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("registrar", &self.registrar)
+            .field("transactions", &self.transactions.len())
+            .field("rate_sources", &self.limiter.len())
+            .field("exempt", &self.exempt.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// An endpoint for `config`, keying nonces and tags with `secret` (random per start).
+    pub fn new(config: Arc<Config>, secret: [u8; 32]) -> Endpoint {
+        Endpoint::with_limits(config, secret, Limits::default())
+    }
+
+    /// [`Endpoint::new`] with other rate limits.
+    pub fn with_limits(config: Arc<Config>, secret: [u8; 32], limits: Limits) -> Endpoint {
+        // MD5 first: SIPp and many desk phones answer only the first challenge and know only
+        // MD5 (see the module documentation).
+        let digest =
+            DigestAuth::new(REALM, secret).with_algorithms(&[Algorithm::Md5, Algorithm::Sha256]);
+        Endpoint {
+            registrar: Registrar::with_digest(&config, digest),
+            config,
+            secret,
+            transactions: Transactions::new(tx::Config::default(), Builder),
+            limiter: RateLimiter::new(limits),
+            exempt: HashMap::new(),
+            origin: None,
+            now: DateTime::<Utc>::MIN_UTC,
+            pending: None,
+            overload_warned: None,
+            out: VecDeque::new(),
+        }
+    }
+
+    /// The registrar (to look up where an employee's phones are).
+    pub fn registrar(&self) -> &Registrar {
+        &self.registrar
+    }
+
+    /// The number of live transactions.
+    pub fn transactions(&self) -> usize {
+        self.transactions.len()
+    }
+
+    /// Feeds one input at `now`.
+    pub fn handle_input(&mut self, now: DateTime<Utc>, input: Input) {
+        self.now = now;
+        match input {
+            Input::Received {
+                from,
+                transport,
+                bytes,
+            } => self.on_received(from, transport, &bytes),
+            Input::Timeout => self.on_timeout(),
+            Input::Config(config) => {
+                self.registrar.replace_config(&config);
+                self.config = config;
+                self.refresh_exempt();
+            }
+        }
+    }
+
+    /// The next output, until there is none.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When to feed [`Input::Timeout`] next.
+    pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
+        let tx = self.transactions.poll_timeout().and_then(|d| {
+            let origin = self.origin?;
+            let d = TimeDelta::from_std(d).ok()?;
+            origin.checked_add_signed(d)
+        });
+        let reg = self.registrar.poll_timeout();
+        match (tx, reg) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// `now` on the transaction layer's clock.
+    fn tx_now(&mut self) -> Duration {
+        let origin = *self.origin.get_or_insert(self.now);
+        (self.now - origin).to_std().unwrap_or_default()
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.out.push_back(Output::Event(event));
+    }
+
+    fn transmit(&mut self, to: SocketAddr, transport: Transport, bytes: Bytes) {
+        self.out.push_back(Output::Transmit {
+            to,
+            transport,
+            bytes,
+        });
+    }
+
+    fn on_timeout(&mut self) {
+        let now = self.tx_now();
+        let _ = self.transactions.handle_input(now, tx::Input::Timeout);
+        self.drain();
+        let gone = self.registrar.expire(self.now);
+        if !gone.is_empty() {
+            for b in gone {
+                self.emit(Event::Expired {
+                    user: b.username,
+                    contact: b.contact,
+                });
+            }
+            self.refresh_exempt();
+        }
+    }
+
+    fn is_exempt(&self, from: SocketAddr) -> bool {
+        let from = SocketAddr::new(from.ip().to_canonical(), from.port());
+        self.exempt
+            .get(&from)
+            .is_some_and(|&until| until > self.now)
+    }
+
+    fn on_received(&mut self, from: SocketAddr, transport: Transport, bytes: &[u8]) {
+        if bytes.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+            return; // keep-alive
+        }
+        if !self.is_exempt(from) {
+            if let Verdict::Drop { warn } = self.limiter.check(self.now, from.ip()) {
+                if warn {
+                    let source = super::rate::source_key(from.ip());
+                    self.emit(Event::RateLimited { source });
+                }
+                return;
+            }
+        }
+        let framed = match transport {
+            Transport::Udp => wire::frame_datagram(bytes),
+            Transport::Tcp => Ok(bytes),
+        };
+        let parsed = match framed.and_then(wire::parse) {
+            Ok(parsed) => parsed,
+            Err(e) => return self.reject(from, transport, bytes, &e),
+        };
+        let StartLine::Request { method, .. } = &parsed.head.start else {
+            return; // a response: we sent no request, so it matches nothing
+        };
+        let Some(top) = parsed.head.vias.first() else {
+            return;
+        };
+        let request = tx::ReceivedRequest {
+            method: method.clone(),
+            branch: top.branch.clone(),
+            sent_by: top.sent_by.clone(),
+            reply_to: Destination {
+                addr: from,
+                transport: tx_transport(transport),
+            },
+            bytes: Bytes::from(parsed.bytes.as_slice()),
+        };
+        self.pending = Some(Pending {
+            parsed,
+            from,
+            transport,
+        });
+        let now = self.tx_now();
+        let _ = self
+            .transactions
+            .handle_input(now, tx::Input::Request(request));
+        self.drain();
+        // Not passed up (a retransmission, an ACK): nothing more to do with it.
+        self.pending = None;
+    }
+
+    /// A message the wire layer refused: answer statelessly when a response can be formed.
+    fn reject(&mut self, from: SocketAddr, transport: Transport, bytes: &[u8], e: &WireError) {
+        let Some((code, reason)) = e.status() else {
+            if !matches!(e, WireError::KeepAlive) {
+                let reason = e.to_string();
+                self.emit(Event::Rejected {
+                    source: from,
+                    status: None,
+                    reason,
+                });
+            }
+            return;
+        };
+        let answered = wire::error_response(bytes, code, reason);
+        let status = answered.as_ref().map(|_| code);
+        if let Some(response) = answered {
+            self.transmit(from, transport, Bytes::from(response));
+        }
+        let reason = e.to_string();
+        self.emit(Event::Rejected {
+            source: from,
+            status,
+            reason,
+        });
+    }
+
+    /// Moves the transaction layer's outputs out, handling requests passed up.
+    fn drain(&mut self) {
+        while let Some(output) = self.transactions.poll_output() {
+            match output {
+                tx::Output::Transmit { to, bytes, .. } => {
+                    self.transmit(to.addr, config_transport(to.transport), bytes)
+                }
+                tx::Output::Request { key, .. } => {
+                    let Some(pending) = self.pending.take() else {
+                        continue;
+                    };
+                    let reply = self.answer(&key, &pending);
+                    let bytes = self.render(&pending, reply);
+                    let now = self.tx_now();
+                    let (code, bytes) = bytes;
+                    let respond = tx::Input::Respond { key, code, bytes };
+                    let _ = self.transactions.handle_input(now, respond);
+                }
+                tx::Output::Refused {
+                    reply_to, bytes, ..
+                } => self.refuse(reply_to, &bytes),
+                tx::Output::Ack { .. }
+                | tx::Output::Response { .. }
+                | tx::Output::Timeout { .. }
+                | tx::Output::TransportError { .. }
+                | tx::Output::Terminated { .. } => {}
+            }
+        }
+    }
+
+    /// Too many transactions: a stateless 503.
+    fn refuse(&mut self, reply_to: Destination, bytes: &[u8]) {
+        let transport = config_transport(reply_to.transport);
+        if let Some(response) = wire::error_response(bytes, 503, "Service Unavailable") {
+            self.transmit(reply_to.addr, transport, Bytes::from(response));
+        }
+        let warn = self
+            .overload_warned
+            .is_none_or(|at| self.now - at >= OVERLOAD_WARN_INTERVAL || self.now < at);
+        if warn {
+            self.overload_warned = Some(self.now);
+            let source = reply_to.addr;
+            self.emit(Event::Overloaded { source });
+        }
+    }
+
+    /// The answer to a new request.
+    fn answer(&mut self, key: &ServerKey, p: &Pending) -> Reply {
+        let method = p.method().clone();
+        if p.parsed.head.max_forwards == Some(0) && method != Method::Options {
+            return Reply::new(483, "Too Many Hops");
+        }
+        let in_dialog = p.parsed.head.to_tag.is_some();
+        match method {
+            Method::Register => self.register(p),
+            Method::Options => Reply::new(200, "OK")
+                .with(h::Allow::new(ALLOW).into())
+                .with(h::Accept::new("application/sdp").into()),
+            Method::Invite | Method::Message if in_dialog => no_dialog(),
+            Method::Invite | Method::Message => self.unconnected(p),
+            Method::Cancel => {
+                let invite = tx::Key::Server(key.invite());
+                if self.transactions.state(&invite).is_some() {
+                    Reply::new(200, "OK")
+                } else {
+                    no_dialog()
+                }
+            }
+            Method::Bye | Method::Refer | Method::Notify | Method::Info => no_dialog(),
+            Method::Subscribe | Method::Update => {
+                Reply::new(405, "Method Not Allowed").with(h::Allow::new(ALLOW).into())
+            }
+            Method::Prack | Method::Publish | Method::Other(_) | Method::Ack => {
+                Reply::new(501, "Not Implemented").with(h::Allow::new(ALLOW).into())
+            }
+        }
+    }
+
+    fn register(&mut self, p: &Pending) -> Reply {
+        let Some(aor_user) = p
+            .header(|h| match h {
+                Header::To(to) => Some(to.value()),
+                _ => None,
+            })
+            .and_then(|to| uri_user(address_uri(to)))
+        else {
+            return Reply::new(400, "Bad Request (no user in To)");
+        };
+        let authorization = p.header(|h| match h {
+            Header::Authorization(a) => Some(a.value()),
+            _ => None,
+        });
+        let mut contacts = Vec::new();
+        for value in p.request().iter().flat_map(|r| r.headers.iter()) {
+            let Header::Contact(c) = value else { continue };
+            match parse_contact(c.value()) {
+                Some(entry) => contacts.push(entry),
+                None => return Reply::new(400, "Bad Request (malformed Contact)"),
+            }
+        }
+        let expires = match p.header(|h| match h {
+            Header::Expires(e) => Some(e.value()),
+            _ => None,
+        }) {
+            None => None,
+            Some(v) => match parse_seconds(v) {
+                Some(s) => Some(s),
+                None => return Reply::new(400, "Bad Request (malformed Expires)"),
+            },
+        };
+        let user = authorization
+            .and_then(|a| Credentials::parse(a).ok())
+            .map(|c| c.username);
+        let before = user
+            .as_deref()
+            .map(|u| self.registrar.device_contacts(self.now, u))
+            .unwrap_or_default();
+        let request = RegisterRequest {
+            aor_user,
+            method: Method::Register.as_str().to_owned(),
+            authorization: authorization.map(str::to_owned),
+            contacts,
+            expires,
+            call_id: p.parsed.head.call_id.clone(),
+            cseq: p.parsed.head.cseq,
+            source: p.from,
+            transport: p.transport,
+        };
+        match self.registrar.register(self.now, request) {
+            RegisterOutcome::Challenge { www_authenticate } => challenge(www_authenticate),
+            RegisterOutcome::Forbidden => {
+                self.emit(Event::AuthFailed {
+                    method: Method::Register,
+                    user,
+                    source: p.from,
+                });
+                Reply::new(403, "Forbidden")
+            }
+            RegisterOutcome::Ok { contacts } => {
+                if let Some(user) = user {
+                    let after = self.registrar.device_contacts(self.now, &user);
+                    self.report_bindings(&user, &before, &after);
+                    self.refresh_exempt();
+                }
+                let date = self.now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+                let mut reply = Reply::new(200, "OK");
+                for (uri, left) in contacts {
+                    let value = format!("<{uri}>;expires={left}");
+                    reply = reply.with(h::Contact::new(value).into());
+                }
+                reply.with(h::Date::new(date).into())
+            }
+            RegisterOutcome::IntervalTooBrief { min_expires } => {
+                Reply::new(423, "Interval Too Brief")
+                    .with(h::MinExpires::new(min_expires.to_string()).into())
+            }
+            RegisterOutcome::BadRequest(why) => Reply::new(400, format!("Bad Request ({why})")),
+            RegisterOutcome::OutOfOrder => Reply::new(500, "Server Internal Error"),
+        }
+    }
+
+    /// Events for the contacts a REGISTER added or removed.
+    fn report_bindings(&mut self, user: &str, before: &[Binding], after: &[Binding]) {
+        for b in after {
+            if !before.iter().any(|o| o.contact == b.contact) {
+                let left = b.expires_at.signed_duration_since(self.now).num_seconds();
+                self.emit(Event::Registered {
+                    user: user.to_owned(),
+                    contact: b.contact.clone(),
+                    source: b.source,
+                    expires: u32::try_from(left.max(0)).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        for o in before {
+            if !after.iter().any(|b| b.contact == o.contact) {
+                self.emit(Event::Unregistered {
+                    user: user.to_owned(),
+                    contact: o.contact.clone(),
+                });
+            }
+        }
+    }
+
+    /// Rebuilds the rate-limit exemptions from the registrar's live bindings.
+    fn refresh_exempt(&mut self) {
+        self.exempt.clear();
+        let config = self.config.clone();
+        for employee in config.employees.iter() {
+            for device in &employee.devices {
+                let bindings = self
+                    .registrar
+                    .device_contacts(self.now, device.username.as_str());
+                for b in bindings {
+                    let source = SocketAddr::new(b.source.ip().to_canonical(), b.source.port());
+                    let until = self.exempt.entry(source).or_insert(b.expires_at);
+                    *until = (*until).max(b.expires_at);
+                }
+            }
+        }
+    }
+
+    /// An INVITE or MESSAGE outside a dialog: authenticate, then 404 or an honest 480.
+    fn unconnected(&mut self, p: &Pending) -> Reply {
+        let method = p.method().clone();
+        let authorization = p.header(|h| match h {
+            Header::Authorization(a) => Some(a.value()),
+            Header::ProxyAuthorization(a) => Some(a.value()),
+            _ => None,
+        });
+        let who = match self
+            .registrar
+            .authenticate(self.now, method.as_str(), authorization)
+        {
+            Ok(who) => who,
+            Err(AuthFailure::Challenge { www_authenticate }) => return challenge(www_authenticate),
+            Err(AuthFailure::Forbidden) => {
+                let user = authorization
+                    .and_then(|a| Credentials::parse(a).ok())
+                    .map(|c| c.username);
+                self.emit(Event::AuthFailed {
+                    method,
+                    user,
+                    source: p.from,
+                });
+                return Reply::new(403, "Forbidden");
+            }
+            Err(AuthFailure::BadRequest(e)) => {
+                return Reply::new(400, format!("Bad Request ({e})"))
+            }
+        };
+        let target = p
+            .request()
+            .and_then(|r| r.uri.user())
+            .unwrap_or_default()
+            .to_owned();
+        let exists = leads_somewhere(&self.config, &target);
+        let status = if exists { 480 } else { 404 };
+        self.emit(Event::NotConnected {
+            method: method.clone(),
+            user: who.username,
+            target,
+            status,
+        });
+        if !exists {
+            return Reply::new(404, "Not Found");
+        }
+        let warning = match method {
+            Method::Message => MESSAGE_NOT_CONNECTED_WARNING,
+            _ => NOT_CONNECTED_WARNING,
+        };
+        Reply::new(480, "Temporarily Unavailable").with(h::Warning::new(warning).into())
+    }
+
+    /// The response's bytes: Via(s), From, To (with our tag), Call-ID and CSeq from the
+    /// request, then `Server`, the reply's own headers and `Content-Length: 0`.
+    fn render(&self, p: &Pending, reply: Reply) -> (u16, Bytes) {
+        let head = &p.parsed.head;
+        let mut headers = rsip::Headers::default();
+        let mut first_via = true;
+        for header in p.request().iter().flat_map(|r| r.headers.iter()) {
+            match header {
+                Header::Via(via) => {
+                    let value = match (first_via, head.vias.first()) {
+                        (true, Some(top)) => stamp_via(via.value(), top, p.from),
+                        _ => via.value().to_owned(),
+                    };
+                    first_via = false;
+                    headers.push(h::Via::new(value).into());
+                }
+                Header::From(_) | Header::CallId(_) | Header::CSeq(_) => {
+                    headers.push(header.clone())
+                }
+                Header::To(to) if head.to_tag.is_none() && reply.code > 100 => {
+                    let tag = self.tag(head);
+                    headers.push(h::To::new(format!("{};tag={tag}", to.value())).into());
+                }
+                Header::To(_) => headers.push(header.clone()),
+                _ => {}
+            }
+        }
+        headers.push(h::Server::new(SERVER).into());
+        for header in reply.headers {
+            headers.push(header);
+        }
+        headers.push(h::ContentLength::new("0").into());
+        let reason: String = reply
+            .reason
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let response = rsip::Response {
+            status_code: rsip::StatusCode::Other(reply.code, reason),
+            version: rsip::Version::V2,
+            headers,
+            body: Vec::new(),
+        };
+        (reply.code, Bytes::from(response.to_string().into_bytes()))
+    }
+
+    /// Our To tag for a request: a keyed hash of its Call-ID and From tag.
+    fn tag(&self, head: &wire::Head) -> String {
+        let mut hash = Sha256::new();
+        hash.update(self.secret);
+        hash.update(b"to-tag\0");
+        hash.update(head.call_id.as_bytes());
+        hash.update([0]);
+        hash.update(head.from_tag.as_deref().unwrap_or_default().as_bytes());
+        let digest = hash.finalize();
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// 481 Call/Transaction Does Not Exist.
+fn no_dialog() -> Reply {
+    Reply::new(481, "Call/Transaction Does Not Exist")
+}
+
+/// 401 with one `WWW-Authenticate` per challenge, in order.
+fn challenge(www_authenticate: Vec<String>) -> Reply {
+    let mut reply = Reply::new(401, "Unauthorized");
+    for value in www_authenticate {
+        reply = reply.with(h::WwwAuthenticate::new(value).into());
+    }
+    reply
+}
+
+fn tx_transport(t: Transport) -> tx::Transport {
+    match t {
+        Transport::Udp => tx::Transport::Udp,
+        Transport::Tcp => tx::Transport::Tcp,
+    }
+}
+
+fn config_transport(t: tx::Transport) -> Transport {
+    match t {
+        tx::Transport::Udp => Transport::Udp,
+        tx::Transport::Tcp => Transport::Tcp,
+    }
+}
+
+/// Whether a dialled number leads anywhere: an employee's extension, a queue group's number,
+/// an internal entry point, the voicemail number, or an outside number (after the outbound
+/// prefix) when a trunk exists.
+pub fn leads_somewhere(config: &Config, number: &str) -> bool {
+    if let Ok(ext) = Extension::parse(number) {
+        let internal = config.employee(&ext).is_some()
+            || config.groups.iter().any(|g| g.number == ext)
+            || config
+                .entry_points
+                .iter()
+                .any(|e| matches!(&e.source, EntrySource::Internal(n) if *n == ext))
+            || config.system.voicemail_number.as_ref() == Some(&ext);
+        if internal {
+            return true;
+        }
+    }
+    let outside = config
+        .system
+        .outbound_prefix
+        .as_ref()
+        .and_then(|p| number.strip_prefix(p.as_str()))
+        .is_some_and(|rest| {
+            let rest = rest.strip_prefix('+').unwrap_or(rest);
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
+        });
+    outside && !config.trunks.is_empty()
+}
+
+/// The top Via with `received` and `rport` filled in (RFC 3261 §18.2.1, RFC 3581).
+fn stamp_via(value: &str, top: &wire::Via, source: SocketAddr) -> String {
+    let rport_asked = top.rport.is_some();
+    let source_ip = source.ip().to_canonical();
+    let sent_by_ip = sent_by_host(&top.sent_by)
+        .parse::<IpAddr>()
+        .ok()
+        .map(|ip| ip.to_canonical());
+    let add_received = rport_asked || sent_by_ip != Some(source_ip);
+    if !add_received {
+        return value.to_owned();
+    }
+    let mut parts = split_params(value);
+    let mut out = parts.next().unwrap_or_default().trim_end().to_owned();
+    for param in parts {
+        let name = param.split('=').next().unwrap_or_default().trim();
+        if name.eq_ignore_ascii_case("received") || name.eq_ignore_ascii_case("rport") {
+            continue;
+        }
+        out.push(';');
+        out.push_str(param.trim());
+    }
+    out.push_str(&format!(";received={source_ip}"));
+    if rport_asked {
+        out.push_str(&format!(";rport={}", source.port()));
+    }
+    out
+}
+
+/// The host of a sent-by (`host`, `host:port`, `[v6]`, `[v6]:port`), brackets removed.
+fn sent_by_host(sent_by: &str) -> &str {
+    if let Some(rest) = sent_by.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default();
+    }
+    match sent_by.rsplit_once(':') {
+        Some((host, _)) => host,
+        None => sent_by,
+    }
+}
+
+/// Splits a header value at `;` outside double quotes (the first part is the value proper).
+fn split_params(value: &str) -> impl Iterator<Item = &str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                parts.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&value[start..]);
+    parts.into_iter()
+}
+
+/// Where a name-addr's `<` and `>` are (a `<` inside a quoted display name does not count).
+fn angle_brackets(value: &str) -> Option<(usize, usize)> {
+    let (mut quoted, mut escaped) = (false, false);
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '<' if !quoted => {
+                let close = value[i..].find('>')? + i;
+                return Some((i, close));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The URI of a name-addr or addr-spec header value (From, To, Contact): the part inside
+/// `<…>`, or up to the first `;` without brackets.
+fn address_uri(value: &str) -> &str {
+    match angle_brackets(value) {
+        Some((open, close)) => value[open + 1..close].trim(),
+        None => value.split(';').next().unwrap_or_default().trim(),
+    }
+}
+
+/// The header parameters of a name-addr or addr-spec value, starting with `;` (or empty).
+fn address_params(value: &str) -> &str {
+    match angle_brackets(value) {
+        Some((_, close)) => &value[close + 1..],
+        None => value.find(';').map_or("", |at| &value[at..]),
+    }
+}
+
+/// The user part of a `sip:`/`sips:` URI, if it has one.
+fn uri_user(uri: &str) -> Option<String> {
+    let lower = uri
+        .get(..5)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let rest = if lower.starts_with("sips:") {
+        &uri[5..]
+    } else if lower.starts_with("sip:") {
+        &uri[4..]
+    } else {
+        return None;
+    };
+    let (user, _) = rest.split_once('@')?;
+    let user = user.split(':').next().unwrap_or_default();
+    (!user.is_empty()).then(|| user.to_owned())
+}
+
+/// One Contact value of a REGISTER; `None` if it is malformed.
+fn parse_contact(value: &str) -> Option<ContactEntry> {
+    let value = value.trim();
+    if value == "*" {
+        return Some(ContactEntry::Wildcard);
+    }
+    let uri = address_uri(value);
+    if uri.is_empty() {
+        return None;
+    }
+    let mut expires = None;
+    for param in split_params(address_params(value)).skip(1) {
+        let (name, v) = param.split_once('=').unwrap_or((param, ""));
+        if name.trim().eq_ignore_ascii_case("expires") {
+            expires = Some(parse_seconds(v.trim().trim_matches('"'))?);
+        }
+    }
+    Some(ContactEntry::Uri {
+        uri: uri.to_owned(),
+        expires,
+    })
+}
+
+/// A delta-seconds value; larger than `u32` saturates.
+fn parse_seconds(value: &str) -> Option<u32> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        value
+            .parse::<u64>()
+            .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,509 @@
+//! The SIP transport shell (tokio): UDP sockets and TCP listeners on the configured addresses,
+//! feeding the sans-IO [`Endpoint`] and sending what it asks.
+//!
+//! One task owns the endpoint and runs the loop: take one inbound message (or the endpoint's
+//! deadline), feed it, drain every output. Each UDP socket has a receiving task; each TCP
+//! listener an accepting task, and each connection a task that frames the stream with
+//! [`StreamFramer`] and writes what the loop sends it. Responses over TCP go back on the
+//! connection the request came on, found by the peer's address.
+//!
+//! Decisions:
+//! - **Sending never waits.** UDP datagrams are sent with a non-blocking `send_to` on a clone
+//!   of the socket (a full socket buffer drops the datagram: the transaction layer
+//!   retransmits); TCP writes go through a bounded queue per connection (a full queue drops the
+//!   message). A slow peer can never stall the loop.
+//! - **TCP limits**: at most [`MAX_TCP_CONNECTIONS`] connections (more are closed on accept);
+//!   a connection must deliver a complete message within [`TCP_FIRST_MESSAGE_TIMEOUT`] and is
+//!   then closed after [`TCP_IDLE_TIMEOUT`] without traffic (longer than the longest
+//!   registration, so a phone that keeps its connection for incoming requests is not cut off
+//!   between re-registrations). A framing error (no Content-Length, oversize) closes the
+//!   connection: a stream cannot be resynchronised.
+//! - **Which UDP socket answers**: the one with the peer's address family, preferring one
+//!   bound to the wildcard or to an address of the same scope (loopback or not). With the usual
+//!   single UDP socket this is simply that socket.
+//! - Everything runs on the daemon's current-thread runtime; dropping [`Listeners::run`]'s
+//!   future aborts every task.
+
+use std::collections::HashMap;
+use std::future::pending;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use firmware_config::system::{Listen, Transport};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::{sleep_until, timeout, Instant};
+use tracing::{debug, info, warn};
+
+use super::endpoint::{Endpoint, Event, Input, Output};
+use super::registrar::MAX_EXPIRES;
+use super::transaction::Bytes;
+use super::wire::StreamFramer;
+
+/// TCP connections open at once; more are closed as soon as they are accepted.
+pub const MAX_TCP_CONNECTIONS: usize = 256;
+/// How long a new TCP connection may take to deliver its first complete message.
+pub const TCP_FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a TCP connection may stay silent (both ways) before it is closed.
+pub const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(MAX_EXPIRES as u64 + 60);
+/// Messages waiting for the endpoint's loop.
+const INBOUND_QUEUE: usize = 1024;
+/// Messages waiting to be written to one TCP connection.
+const TCP_SEND_QUEUE: usize = 64;
+/// Largest UDP datagram read.
+const UDP_BUFFER: usize = 65_536;
+/// Bytes read from a TCP stream at once.
+const TCP_BUFFER: usize = 16 * 1024;
+/// Pause after a failed accept (e.g. out of file descriptors), so the loop does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// A configured address could not be bound.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen for SIP on {} {address}: {source}", transport_name(*.transport))]
+pub struct BindError {
+    /// The transport.
+    pub transport: Transport,
+    /// The configured address.
+    pub address: SocketAddr,
+    /// Why.
+    #[source]
+    pub source: io::Error,
+}
+
+/// `udp` or `tcp`, as the configuration writes it.
+pub fn transport_name(t: Transport) -> &'static str {
+    match t {
+        Transport::Udp => "udp",
+        Transport::Tcp => "tcp",
+    }
+}
+
+/// One bound UDP socket: the tokio side receives, a clone of the socket sends.
+struct Udp {
+    recv: Arc<UdpSocket>,
+    send: std::net::UdpSocket,
+    local: SocketAddr,
+}
+
+/// The bound sockets, ready to serve.
+pub struct Listeners {
+    udp: Vec<Udp>,
+    tcp: Vec<(TcpListener, SocketAddr)>,
+}
+
+/// What the socket tasks tell the loop.
+enum Inbound {
+    Message {
+        from: SocketAddr,
+        transport: Transport,
+        bytes: Vec<u8>,
+    },
+    Connected {
+        peer: SocketAddr,
+        id: u64,
+        send: mpsc::Sender<Bytes>,
+    },
+    Closed {
+        peer: SocketAddr,
+        id: u64,
+    },
+}
+
+impl Listeners {
+    /// Binds every configured address; the first that fails is the error, naming it. Must be
+    /// called inside the tokio runtime.
+    pub fn bind(listen: &[Listen]) -> Result<Listeners, BindError> {
+        let mut listeners = Listeners {
+            udp: Vec::new(),
+            tcp: Vec::new(),
+        };
+        for l in listen {
+            let error = |source| BindError {
+                transport: l.transport,
+                address: l.address,
+                source,
+            };
+            match l.transport {
+                Transport::Udp => listeners.udp.push(bind_udp(l.address).map_err(error)?),
+                Transport::Tcp => listeners.tcp.push(bind_tcp(l.address).map_err(error)?),
+            }
+        }
+        Ok(listeners)
+    }
+
+    /// The bound addresses (with the actual port when the configuration said 0).
+    pub fn local_addrs(&self) -> Vec<(Transport, SocketAddr)> {
+        let udp = self.udp.iter().map(|u| (Transport::Udp, u.local));
+        let tcp = self.tcp.iter().map(|(_, a)| (Transport::Tcp, *a));
+        udp.chain(tcp).collect()
+    }
+
+    /// Serves SIP with `endpoint` until the future is dropped.
+    pub async fn run(self, mut endpoint: Endpoint) {
+        let (tx, mut rx) = mpsc::channel(INBOUND_QUEUE);
+        let mut tasks = JoinSet::new();
+        for u in &self.udp {
+            tasks.spawn(udp_receive(u.recv.clone(), tx.clone()));
+        }
+        let permits = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
+        let ids = Arc::new(AtomicU64::new(0));
+        for (listener, _) in self.tcp {
+            tasks.spawn(tcp_accept(
+                listener,
+                tx.clone(),
+                permits.clone(),
+                ids.clone(),
+            ));
+        }
+        drop(tx);
+        let mut connections: HashMap<SocketAddr, (u64, mpsc::Sender<Bytes>)> = HashMap::new();
+        loop {
+            while let Some(output) = endpoint.poll_output() {
+                dispatch(&self.udp, &connections, output);
+            }
+            let deadline = endpoint.poll_timeout().map(|at| {
+                let wait = (at - Utc::now()).to_std().unwrap_or_default();
+                Instant::now() + wait
+            });
+            tokio::select! {
+                inbound = rx.recv() => match inbound {
+                    None => return,
+                    Some(Inbound::Message { from, transport, bytes }) => {
+                        let input = Input::Received { from, transport, bytes };
+                        endpoint.handle_input(Utc::now(), input);
+                    }
+                    Some(Inbound::Connected { peer, id, send }) => {
+                        connections.insert(peer, (id, send));
+                    }
+                    Some(Inbound::Closed { peer, id }) => {
+                        if connections.get(&peer).is_some_and(|(i, _)| *i == id) {
+                            connections.remove(&peer);
+                        }
+                    }
+                },
+                () = sleep_until_some(deadline) => endpoint.handle_input(Utc::now(), Input::Timeout),
+            }
+        }
+    }
+}
+
+fn bind_udp(address: SocketAddr) -> io::Result<Udp> {
+    let socket = std::net::UdpSocket::bind(address)?;
+    socket.set_nonblocking(true)?;
+    let send = socket.try_clone()?;
+    let local = socket.local_addr()?;
+    let recv = Arc::new(UdpSocket::from_std(socket)?);
+    Ok(Udp { recv, send, local })
+}
+
+fn bind_tcp(address: SocketAddr) -> io::Result<(TcpListener, SocketAddr)> {
+    let listener = std::net::TcpListener::bind(address)?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+    Ok((TcpListener::from_std(listener)?, local))
+}
+
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => sleep_until(at).await,
+        None => pending().await,
+    }
+}
+
+/// Sends one output of the endpoint, or logs it.
+fn dispatch(
+    udp: &[Udp],
+    connections: &HashMap<SocketAddr, (u64, mpsc::Sender<Bytes>)>,
+    output: Output,
+) {
+    match output {
+        Output::Transmit {
+            to,
+            transport: Transport::Udp,
+            bytes,
+        } => {
+            let Some(socket) = pick_udp(udp, to) else {
+                debug!(%to, "no UDP socket for this peer; message dropped");
+                return;
+            };
+            if let Err(e) = socket.send.send_to(&bytes, to) {
+                debug!(%to, error = %e, "UDP send failed; message dropped");
+            }
+        }
+        Output::Transmit {
+            to,
+            transport: Transport::Tcp,
+            bytes,
+        } => match connections.get(&to) {
+            Some((_, send)) => {
+                if send.try_send(bytes).is_err() {
+                    debug!(%to, "TCP connection busy or closed; message dropped");
+                }
+            }
+            None => debug!(%to, "no TCP connection to this peer; message dropped"),
+        },
+        Output::Event(event) => log_event(&event),
+    }
+}
+
+/// The UDP socket to answer `to` from (see the module documentation).
+fn pick_udp(udp: &[Udp], to: SocketAddr) -> Option<&Udp> {
+    let to_ip = to.ip().to_canonical();
+    let score = |u: &&Udp| {
+        let local = u.local.ip();
+        // An IPv6 socket receives IPv4 peers as IPv4-mapped IPv6 addresses and must answer
+        // them so; an IPv4 socket only ever sees IPv4 addresses.
+        let family = local.is_ipv4() == to.is_ipv4();
+        let scope = local.is_unspecified() || local.is_loopback() == to_ip.is_loopback();
+        (family, scope)
+    };
+    udp.iter().max_by_key(score)
+}
+
+/// Logs an endpoint event.
+pub fn log_event(event: &Event) {
+    match event {
+        Event::Registered {
+            user,
+            contact,
+            source,
+            expires,
+        } => info!(%user, %contact, %source, expires, "phone registered"),
+        Event::Unregistered { user, contact } => info!(%user, %contact, "phone unregistered"),
+        Event::Expired { user, contact } => info!(%user, %contact, "registration expired"),
+        Event::AuthFailed {
+            method,
+            user,
+            source,
+        } => {
+            let user = user.as_deref().unwrap_or("-");
+            warn!(%method, %user, %source, "SIP authentication failed")
+        }
+        Event::RateLimited { source } => warn!(
+            %source,
+            "rate limiting SIP traffic from this source: excess requests are dropped unanswered"
+        ),
+        Event::Overloaded { source } => warn!(
+            %source,
+            "too many SIP transactions: new requests are refused with 503"
+        ),
+        Event::Rejected {
+            source,
+            status,
+            reason,
+        } => match status {
+            Some(status) => debug!(%source, status, %reason, "SIP request refused"),
+            None => debug!(%source, %reason, "SIP message dropped"),
+        },
+        Event::NotConnected {
+            method,
+            user,
+            target,
+            status: 404,
+        } => info!(%method, %user, %target, "no such number: answered 404"),
+        Event::NotConnected {
+            method,
+            user,
+            target,
+            status,
+        } => info!(
+            %method, %user, %target, status,
+            "not connected: call routing over SIP is not connected yet"
+        ),
+    }
+}
+
+async fn udp_receive(socket: Arc<UdpSocket>, tx: mpsc::Sender<Inbound>) {
+    let mut buf = vec![0u8; UDP_BUFFER];
+    loop {
+        match socket.recv_from(&mut buf).await {
+            Ok((n, from)) => {
+                let bytes = buf[..n].to_vec();
+                let transport = Transport::Udp;
+                let message = Inbound::Message {
+                    from,
+                    transport,
+                    bytes,
+                };
+                if tx.send(message).await.is_err() {
+                    return;
+                }
+            }
+            // ICMP errors surface here on some systems; go on, without spinning.
+            Err(e) => {
+                debug!(error = %e, "UDP receive failed");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+}
+
+async fn tcp_accept(
+    listener: TcpListener,
+    tx: mpsc::Sender<Inbound>,
+    permits: Arc<Semaphore>,
+    ids: Arc<AtomicU64>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => match permits.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        let id = ids.fetch_add(1, Ordering::Relaxed);
+                        connections.spawn(tcp_connection(stream, peer, id, tx.clone(), permit));
+                    }
+                    Err(_) => {
+                        debug!(%peer, limit = MAX_TCP_CONNECTIONS, "too many TCP connections; closed");
+                        drop(stream);
+                    }
+                },
+                Err(e) => {
+                    warn!(error = %e, "TCP accept failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn tcp_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    tx: mpsc::Sender<Inbound>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true);
+    let (mut reader, mut writer) = stream.into_split();
+    let (send, mut outgoing) = mpsc::channel::<Bytes>(TCP_SEND_QUEUE);
+    if tx
+        .send(Inbound::Connected { peer, id, send })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut framer = StreamFramer::new();
+    let mut buf = vec![0u8; TCP_BUFFER];
+    let mut delivered = false;
+    'connection: loop {
+        let idle = if delivered {
+            TCP_IDLE_TIMEOUT
+        } else {
+            TCP_FIRST_MESSAGE_TIMEOUT
+        };
+        tokio::select! {
+            read = timeout(idle, reader.read(&mut buf)) => {
+                let n = match read {
+                    Ok(Ok(0)) => break,
+                    Ok(Ok(n)) => n,
+                    Ok(Err(e)) => {
+                        debug!(%peer, error = %e, "TCP read failed");
+                        break;
+                    }
+                    Err(_) => {
+                        debug!(%peer, "TCP connection idle; closed");
+                        break;
+                    }
+                };
+                let pushed = framer.push(&buf[..n]);
+                while let Some(message) = framer.next_message() {
+                    match message {
+                        Ok(bytes) => {
+                            delivered = true;
+                            let transport = Transport::Tcp;
+                            let inbound = Inbound::Message { from: peer, transport, bytes };
+                            if tx.send(inbound).await.is_err() {
+                                break 'connection;
+                            }
+                        }
+                        Err(e) => {
+                            debug!(%peer, error = %e, "TCP stream unreadable; closed");
+                            break 'connection;
+                        }
+                    }
+                }
+                if let Err(e) = pushed {
+                    debug!(%peer, error = %e, "TCP stream unreadable; closed");
+                    break;
+                }
+            }
+            out = outgoing.recv() => match out {
+                Some(bytes) => {
+                    if let Err(e) = writer.write_all(&bytes).await {
+                        debug!(%peer, error = %e, "TCP write failed");
+                        break;
+                    }
+                }
+                None => break,
+            },
+        }
+    }
+    let _ = writer.shutdown().await;
+    let _ = tx.send(Inbound::Closed { peer, id }).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn udp_at(addr: &str) -> Udp {
+        let socket = std::net::UdpSocket::bind(addr).unwrap_or_else(|e| panic!("{e}"));
+        let send = socket.try_clone().unwrap_or_else(|e| panic!("{e}"));
+        let local = socket.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let _guard = rt.enter();
+        socket
+            .set_nonblocking(true)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let recv = Arc::new(UdpSocket::from_std(socket).unwrap_or_else(|e| panic!("{e}")));
+        Udp { recv, send, local }
+    }
+
+    #[test]
+    fn a_bind_failure_names_the_address() {
+        let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let address = taken.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let _guard = rt.enter();
+        let listen = [Listen {
+            transport: Transport::Udp,
+            address,
+        }];
+        let Err(e) = Listeners::bind(&listen) else {
+            panic!("bound a taken port");
+        };
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("cannot listen for SIP on udp {address}: ")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_udp_socket_is_picked_by_family_and_scope() {
+        let loopback = udp_at("127.0.0.1:0");
+        let wildcard = udp_at("0.0.0.0:0");
+        let sockets = [loopback, wildcard];
+        let to_local: SocketAddr = "127.0.0.1:5060".parse().unwrap_or_else(|e| panic!("{e}"));
+        let to_lan: SocketAddr = "192.0.2.7:5060".parse().unwrap_or_else(|e| panic!("{e}"));
+        let picked = |to| pick_udp(&sockets, to).map(|u| u.local.ip());
+        assert!(picked(to_lan).is_some_and(|ip: IpAddr| ip.is_unspecified()));
+        assert!(picked(to_local).is_some());
+    }
+}
