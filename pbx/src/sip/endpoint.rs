@@ -51,7 +51,6 @@
 //! - A request the transaction layer refuses because too many transactions exist gets a
 //!   stateless 503, and [`Event::Overloaded`] at most once per 10 s.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -66,7 +65,9 @@ use rsip::headers::{self as h, UntypedHeader};
 use rsip::{Header, SipMessage};
 use sha2::{Digest, Sha256};
 
+use super::address::{address_params, address_uri, split_params, uri_user};
 use super::digest::{Algorithm, Credentials, DigestAuth};
+use super::message::{self, Reply};
 use super::method::Method;
 use super::rate::{Limits, RateLimiter, Verdict};
 use super::registrar::{
@@ -78,7 +79,7 @@ use super::wire::{self, Parsed, StartLine, WireError};
 /// The digest realm of every challenge.
 pub const REALM: &str = "centrala";
 /// The `Server` header of every response.
-pub const SERVER: &str = concat!("centrala/", env!("CARGO_PKG_VERSION"));
+pub use super::message::SERVER;
 /// The methods listed in `Allow`.
 pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, REFER, NOTIFY, MESSAGE, INFO";
 /// The `Warning` of a 480 to an INVITE for a number that exists: calls are not connected yet.
@@ -233,28 +234,6 @@ impl Pending {
     /// The first header of a kind, by its untyped value.
     fn header<'a>(&'a self, pick: impl Fn(&'a Header) -> Option<&'a str>) -> Option<&'a str> {
         self.request()?.headers.iter().find_map(pick)
-    }
-}
-
-/// A response to send: status, reason and the headers beyond the ones copied from the request.
-struct Reply {
-    code: u16,
-    reason: Cow<'static, str>,
-    headers: Vec<Header>,
-}
-
-impl Reply {
-    fn new(code: u16, reason: impl Into<Cow<'static, str>>) -> Reply {
-        Reply {
-            code,
-            reason: reason.into(),
-            headers: Vec::new(),
-        }
-    }
-
-    fn with(mut self, header: Header) -> Reply {
-        self.headers.push(header);
-        self
     }
 }
 
@@ -733,50 +712,14 @@ impl Endpoint {
         Reply::new(480, "Temporarily Unavailable").with(h::Warning::new(warning).into())
     }
 
-    /// The response's bytes: Via(s), From, To (with our tag), Call-ID and CSeq from the
-    /// request, then `Server`, the reply's own headers and `Content-Length: 0`.
+    /// The response's bytes, with our To tag.
     fn render(&self, p: &Pending, reply: Reply) -> (u16, Bytes) {
-        let head = &p.parsed.head;
-        let mut headers = rsip::Headers::default();
-        let mut first_via = true;
-        for header in p.request().iter().flat_map(|r| r.headers.iter()) {
-            match header {
-                Header::Via(via) => {
-                    let value = match (first_via, head.vias.first()) {
-                        (true, Some(top)) => stamp_via(via.value(), top, p.from),
-                        _ => via.value().to_owned(),
-                    };
-                    first_via = false;
-                    headers.push(h::Via::new(value).into());
-                }
-                Header::From(_) | Header::CallId(_) | Header::CSeq(_) => {
-                    headers.push(header.clone())
-                }
-                Header::To(to) if head.to_tag.is_none() && reply.code > 100 => {
-                    let tag = self.tag(head);
-                    headers.push(h::To::new(format!("{};tag={tag}", to.value())).into());
-                }
-                Header::To(_) => headers.push(header.clone()),
-                _ => {}
-            }
-        }
-        headers.push(h::Server::new(SERVER).into());
-        for header in reply.headers {
-            headers.push(header);
-        }
-        headers.push(h::ContentLength::new("0").into());
-        let reason: String = reply
-            .reason
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        let response = rsip::Response {
-            status_code: rsip::StatusCode::Other(reply.code, reason),
-            version: rsip::Version::V2,
-            headers,
-            body: Vec::new(),
-        };
-        (reply.code, Bytes::from(response.to_string().into_bytes()))
+        let code = reply.code;
+        let tag = self.tag(&p.parsed.head);
+        (
+            code,
+            message::render_response(&p.parsed, p.from, &tag, reply),
+        )
     }
 
     /// Our To tag for a request: a keyed hash of its Call-ID and From tag.
@@ -846,119 +789,6 @@ pub fn leads_somewhere(config: &Config, number: &str) -> bool {
             !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
         });
     outside && !config.trunks.is_empty()
-}
-
-/// The top Via with `received` and `rport` filled in (RFC 3261 §18.2.1, RFC 3581).
-fn stamp_via(value: &str, top: &wire::Via, source: SocketAddr) -> String {
-    let rport_asked = top.rport.is_some();
-    let source_ip = source.ip().to_canonical();
-    let sent_by_ip = sent_by_host(&top.sent_by)
-        .parse::<IpAddr>()
-        .ok()
-        .map(|ip| ip.to_canonical());
-    let add_received = rport_asked || sent_by_ip != Some(source_ip);
-    if !add_received {
-        return value.to_owned();
-    }
-    let mut parts = split_params(value);
-    let mut out = parts.next().unwrap_or_default().trim_end().to_owned();
-    for param in parts {
-        let name = param.split('=').next().unwrap_or_default().trim();
-        if name.eq_ignore_ascii_case("received") || name.eq_ignore_ascii_case("rport") {
-            continue;
-        }
-        out.push(';');
-        out.push_str(param.trim());
-    }
-    out.push_str(&format!(";received={source_ip}"));
-    if rport_asked {
-        out.push_str(&format!(";rport={}", source.port()));
-    }
-    out
-}
-
-/// The host of a sent-by (`host`, `host:port`, `[v6]`, `[v6]:port`), brackets removed.
-fn sent_by_host(sent_by: &str) -> &str {
-    if let Some(rest) = sent_by.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or_default();
-    }
-    match sent_by.rsplit_once(':') {
-        Some((host, _)) => host,
-        None => sent_by,
-    }
-}
-
-/// Splits a header value at `;` outside double quotes (the first part is the value proper).
-fn split_params(value: &str) -> impl Iterator<Item = &str> {
-    let mut parts = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, c) in value.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            ';' if !quoted => {
-                parts.push(&value[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&value[start..]);
-    parts.into_iter()
-}
-
-/// Where a name-addr's `<` and `>` are (a `<` inside a quoted display name does not count).
-fn angle_brackets(value: &str) -> Option<(usize, usize)> {
-    let (mut quoted, mut escaped) = (false, false);
-    for (i, c) in value.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            '<' if !quoted => {
-                let close = value[i..].find('>')? + i;
-                return Some((i, close));
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The URI of a name-addr or addr-spec header value (From, To, Contact): the part inside
-/// `<…>`, or up to the first `;` without brackets.
-fn address_uri(value: &str) -> &str {
-    match angle_brackets(value) {
-        Some((open, close)) => value[open + 1..close].trim(),
-        None => value.split(';').next().unwrap_or_default().trim(),
-    }
-}
-
-/// The header parameters of a name-addr or addr-spec value, starting with `;` (or empty).
-fn address_params(value: &str) -> &str {
-    match angle_brackets(value) {
-        Some((_, close)) => &value[close + 1..],
-        None => value.find(';').map_or("", |at| &value[at..]),
-    }
-}
-
-/// The user part of a `sip:`/`sips:` URI, if it has one.
-fn uri_user(uri: &str) -> Option<String> {
-    let lower = uri
-        .get(..5)
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    let rest = if lower.starts_with("sips:") {
-        &uri[5..]
-    } else if lower.starts_with("sip:") {
-        &uri[4..]
-    } else {
-        return None;
-    };
-    let (user, _) = rest.split_once('@')?;
-    let user = user.split(':').next().unwrap_or_default();
-    (!user.is_empty()).then(|| user.to_owned())
 }
 
 /// One Contact value of a REGISTER; `None` if it is malformed.

@@ -2,8 +2,10 @@
 //! registrar, per-source rate limiting, the endpoint (the transaction user for everything but
 //! calls) and the tokio transport. The protocol parts are sans-IO state machines fed with time.
 
+pub mod address;
 pub mod digest;
 pub mod endpoint;
+pub mod message;
 pub mod method;
 pub mod rate;
 pub mod registrar;
