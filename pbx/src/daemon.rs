@@ -9,8 +9,16 @@ use firmware_config::store::{SlotReport, SlotState};
 use firmware_config::Config;
 use tracing::{error, info, warn};
 
+use std::net::{IpAddr, SocketAddr};
+
+use firmware_config::system::Transport;
+
+use crate::media;
+use crate::routing::{Crm, Router};
+use crate::sip::b2bua::Local;
 use crate::sip::endpoint::Endpoint;
 use crate::sip::transport::{transport_name, BindError, Listeners};
+use crate::switch::Switch;
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +32,6 @@ pub enum DaemonError {
     /// A configured SIP address could not be bound.
     #[error(transparent)]
     Listen(#[from] BindError),
-    /// Every SIP socket task ended (they never should).
-    #[error("the SIP transport stopped unexpectedly")]
-    TransportStopped,
     /// The system's random source failed (needed for the digest nonce key).
     #[error("no randomness for the nonce key: {0}")]
     Random(getrandom::Error),
@@ -55,7 +60,7 @@ pub fn run(dir: &Path) -> Result<(), DaemonError> {
     Ok(())
 }
 
-/// Binds the SIP addresses, says `ready`, and serves until a signal.
+/// Binds the SIP addresses, says `ready`, and serves until a signal; then ends every call.
 async fn serve(config: Arc<Config>, secret: [u8; 32]) -> Result<(), DaemonError> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Runtime)?;
@@ -64,14 +69,66 @@ async fn serve(config: Arc<Config>, secret: [u8; 32]) -> Result<(), DaemonError>
     for (transport, address) in listeners.local_addrs() {
         info!("SIP listening on {} {address}", transport_name(transport));
     }
-    let endpoint = Endpoint::new(config, secret);
+    let local = advertised(&listeners.local_addrs());
+    info!(media_ip = %local.media_ip, "media and SIP contact address");
+    let mut endpoint = Endpoint::new(Arc::clone(&config), secret);
+    endpoint.set_local(local);
+    let now = chrono::Utc::now();
+    let router = Router::new(Arc::clone(&config), Crm::default(), now);
+    let switch = Switch::new(endpoint, router);
+    // The RTP engine is not merged yet: calls are signalled but carry no audio until it is.
+    let mut engine = |_c: media::Command| -> Option<media::Event> { None };
+    let stop = async {
+        tokio::select! {
+            _ = term.recv() => info!("SIGTERM received"),
+            _ = int.recv() => info!("SIGINT received"),
+        }
+    };
     info!("ready");
-    tokio::select! {
-        () = listeners.run(endpoint) => return Err(DaemonError::TransportStopped),
-        _ = term.recv() => info!("SIGTERM received"),
-        _ = int.recv() => info!("SIGINT received"),
-    }
+    listeners.run(switch, &mut engine, stop).await;
     Ok(())
+}
+
+/// Our addresses as phones reach them: the bound ones, with a wildcard IP replaced by the
+/// address this host uses towards the outside (found with an unsent UDP `connect`), or
+/// loopback when there is no route.
+fn advertised(bound: &[(Transport, SocketAddr)]) -> Local {
+    let fix = |a: SocketAddr| {
+        if !a.ip().is_unspecified() {
+            return a;
+        }
+        SocketAddr::new(primary_ip(a.ip().is_ipv6()), a.port())
+    };
+    let pick = |t: Transport| bound.iter().find(|(x, _)| *x == t).map(|(_, a)| fix(*a));
+    let udp = pick(Transport::Udp);
+    let tcp = pick(Transport::Tcp);
+    let media_ip = udp
+        .or(tcp)
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    Local { udp, tcp, media_ip }
+}
+
+/// The source address the kernel would pick towards a public address.
+fn primary_ip(v6: bool) -> IpAddr {
+    let (bind, probe): (SocketAddr, SocketAddr) = if v6 {
+        (
+            "[::]:0".parse().unwrap_or(SocketAddr::from(([0u16; 8], 0))),
+            SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], 9)),
+        )
+    } else {
+        (
+            SocketAddr::from(([0, 0, 0, 0], 0)),
+            SocketAddr::from(([192, 0, 2, 1], 9)),
+        )
+    };
+    std::net::UdpSocket::bind(bind)
+        .and_then(|s| {
+            s.connect(probe)?;
+            s.local_addr()
+        })
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }
 
 /// Logs how the configuration was obtained; loudly when running on the factory default

@@ -8,3 +8,4 @@ pub mod explain_cmd;
 pub mod media;
 pub mod routing;
 pub mod sip;
+pub mod switch;

@@ -9,6 +9,7 @@
 //! party at any moment, and the two legs may use different G.711 laws.
 
 pub mod g711;
+pub mod ports;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -53,6 +53,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,15 +67,17 @@ use rsip::{Header, SipMessage};
 use sha2::{Digest, Sha256};
 
 use super::address::{address_params, address_uri, split_params, uri_user};
+use super::b2bua::{Action, B2bua, CallEvent, Local, NewCall};
 use super::digest::{Algorithm, Credentials, DigestAuth};
 use super::message::{self, Reply};
 use super::method::Method;
 use super::rate::{Limits, RateLimiter, Verdict};
 use super::registrar::{
-    AuthFailure, Binding, ContactEntry, RegisterOutcome, RegisterRequest, Registrar,
+    AuthFailure, Authenticated, Binding, ContactEntry, RegisterOutcome, RegisterRequest, Registrar,
 };
 use super::transaction::{self as tx, Bytes, Destination, ServerKey, Transactions};
 use super::wire::{self, Parsed, StartLine, WireError};
+use crate::{media, routing};
 
 /// The digest realm of every challenge.
 pub const REALM: &str = "centrala";
@@ -82,9 +85,6 @@ pub const REALM: &str = "centrala";
 pub use super::message::SERVER;
 /// The methods listed in `Allow`.
 pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, REFER, NOTIFY, MESSAGE, INFO";
-/// The `Warning` of a 480 to an INVITE for a number that exists: calls are not connected yet.
-pub const NOT_CONNECTED_WARNING: &str =
-    "399 centrala \"call routing over SIP is not connected yet\"";
 /// The `Warning` of a 480 to a MESSAGE for a number that exists.
 const MESSAGE_NOT_CONNECTED_WARNING: &str =
     "399 centrala \"message delivery over SIP is not connected yet\"";
@@ -107,10 +107,16 @@ pub enum Input {
     Timeout,
     /// A new configuration: accounts, numbers.
     Config(Arc<Config>),
+    /// A decision of the router about a call.
+    Route(routing::Output),
+    /// Something the media engine reports.
+    Media(media::Event),
+    /// The daemon stops: end every call.
+    Shutdown,
 }
 
 /// What the endpoint asks of the shell.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Output {
     /// Send these bytes (for TCP: on the connection from that peer).
     Transmit {
@@ -123,6 +129,10 @@ pub enum Output {
     },
     /// Something worth a log line.
     Event(Event),
+    /// Tell the router.
+    Route(routing::Input),
+    /// Command the media engine.
+    Media(media::Command),
 }
 
 /// Something that happened, for the log.
@@ -182,8 +192,10 @@ pub enum Event {
         /// What was wrong.
         reason: String,
     },
+    /// A call's progress.
+    Call(CallEvent),
     /// An authenticated INVITE or MESSAGE was answered without a call: 404 (no such number)
-    /// or 480 (the number exists, but calls over SIP are not connected yet).
+    /// or 480 (a MESSAGE: delivery over SIP is not connected yet).
     NotConnected {
         /// INVITE or MESSAGE.
         method: Method,
@@ -196,14 +208,13 @@ pub enum Event {
     },
 }
 
-/// Builds the messages the transaction layer writes itself. No client INVITE transactions
-/// exist yet, so there is no ACK to build.
+/// Builds the messages the transaction layer writes itself.
 #[derive(Debug, Clone, Copy, Default)]
 struct Builder;
 
 impl tx::MessageBuilder for Builder {
-    fn ack(&self, _invite: &[u8], _response: &[u8]) -> Option<Bytes> {
-        None
+    fn ack(&self, invite: &[u8], response: &[u8]) -> Option<Bytes> {
+        message::non_2xx_ack(invite, response)
     }
 
     fn trying(&self, invite: &[u8]) -> Option<Bytes> {
@@ -251,6 +262,9 @@ pub struct Endpoint {
     origin: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     pending: Option<Pending>,
+    /// The INVITE whose CANCEL was just answered: the B2BUA ends it next.
+    cancelled: Option<ServerKey>,
+    b2bua: B2bua,
     overload_warned: Option<DateTime<Utc>>,
     out: VecDeque<Output>,
 }
@@ -278,6 +292,13 @@ impl Endpoint {
         // MD5 (see the module documentation).
         let digest =
             DigestAuth::new(REALM, secret).with_algorithms(&[Algorithm::Md5, Algorithm::Sha256]);
+        let b2bua = B2bua::new(
+            config.system.rtp_ports,
+            config.system.tone_country,
+            PathBuf::from(config.system.data_dir.as_str()),
+            default_local(&config),
+            secret,
+        );
         Endpoint {
             registrar: Registrar::with_digest(&config, digest),
             config,
@@ -288,6 +309,8 @@ impl Endpoint {
             origin: None,
             now: DateTime::<Utc>::MIN_UTC,
             pending: None,
+            cancelled: None,
+            b2bua,
             overload_warned: None,
             out: VecDeque::new(),
         }
@@ -296,6 +319,16 @@ impl Endpoint {
     /// The registrar (to look up where an employee's phones are).
     pub fn registrar(&self) -> &Registrar {
         &self.registrar
+    }
+
+    /// Tells the B2BUA where phones reach us (the shell knows once the sockets are bound).
+    pub fn set_local(&mut self, local: Local) {
+        self.b2bua.set_local(local);
+    }
+
+    /// The number of calls in progress.
+    pub fn calls(&self) -> usize {
+        self.b2bua.calls()
     }
 
     /// The number of live transactions.
@@ -315,8 +348,29 @@ impl Endpoint {
             Input::Timeout => self.on_timeout(),
             Input::Config(config) => {
                 self.registrar.replace_config(&config);
+                let s = &config.system;
+                let dir = PathBuf::from(s.data_dir.as_str());
+                self.b2bua.configure(s.rtp_ports, s.tone_country, dir);
                 self.config = config;
                 self.refresh_exempt();
+            }
+            Input::Route(output) => {
+                let contacts = match &output {
+                    routing::Output::Ring { employee, .. } => {
+                        self.registrar.contacts_of(self.now, employee)
+                    }
+                    _ => Vec::new(),
+                };
+                self.b2bua.route(now, output, contacts);
+                self.pump();
+            }
+            Input::Media(event) => {
+                self.b2bua.media_event(now, event);
+                self.pump();
+            }
+            Input::Shutdown => {
+                self.b2bua.shutdown(now);
+                self.pump();
             }
         }
     }
@@ -334,10 +388,8 @@ impl Endpoint {
             origin.checked_add_signed(d)
         });
         let reg = self.registrar.poll_timeout();
-        match (tx, reg) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let calls = self.b2bua.poll_timeout();
+        [tx, reg, calls].into_iter().flatten().min()
     }
 
     /// `now` on the transaction layer's clock.
@@ -362,6 +414,8 @@ impl Endpoint {
         let now = self.tx_now();
         let _ = self.transactions.handle_input(now, tx::Input::Timeout);
         self.drain();
+        self.b2bua.timeout(self.now);
+        self.pump();
         let gone = self.registrar.expire(self.now);
         if !gone.is_empty() {
             for b in gone {
@@ -402,14 +456,15 @@ impl Endpoint {
             Ok(parsed) => parsed,
             Err(e) => return self.reject(from, transport, bytes, &e),
         };
-        let StartLine::Request { method, .. } = &parsed.head.start else {
-            return; // a response: we sent no request, so it matches nothing
+        let method = match &parsed.head.start {
+            StartLine::Request { method, .. } => method.clone(),
+            StartLine::Response { code, .. } => return self.on_response(*code, parsed),
         };
         let Some(top) = parsed.head.vias.first() else {
             return;
         };
         let request = tx::ReceivedRequest {
-            method: method.clone(),
+            method,
             branch: top.branch.clone(),
             sent_by: top.sent_by.clone(),
             reply_to: Destination {
@@ -427,9 +482,96 @@ impl Endpoint {
         let _ = self
             .transactions
             .handle_input(now, tx::Input::Request(request));
-        self.drain();
+        self.pump();
         // Not passed up (a retransmission, an ACK): nothing more to do with it.
         self.pending = None;
+    }
+
+    /// A response: to a request the B2BUA sent, through its client transaction.
+    fn on_response(&mut self, code: u16, parsed: Parsed) {
+        let Some(top) = parsed.head.vias.first() else {
+            return;
+        };
+        let response = tx::ReceivedResponse {
+            method: parsed.head.cseq_method.clone(),
+            branch: top.branch.clone(),
+            code,
+            bytes: Bytes::from(parsed.bytes.as_slice()),
+        };
+        let now = self.tx_now();
+        let _ = self
+            .transactions
+            .handle_input(now, tx::Input::Response(response));
+        self.pump();
+    }
+
+    /// Moves outputs between the transaction layer and the B2BUA until both are quiet.
+    fn pump(&mut self) {
+        loop {
+            self.drain();
+            if let Some(key) = self.cancelled.take() {
+                self.b2bua.cancel(self.now, &key);
+            }
+            let mut acted = false;
+            while let Some(action) = self.b2bua.poll_action() {
+                acted = true;
+                self.apply(action);
+            }
+            if !acted {
+                break;
+            }
+        }
+    }
+
+    /// Carries out one action of the B2BUA.
+    fn apply(&mut self, action: Action) {
+        let now = self.tx_now();
+        match action {
+            Action::Respond { key, code, bytes } => {
+                let _ = self
+                    .transactions
+                    .handle_input(now, tx::Input::Respond { key, code, bytes });
+            }
+            Action::Send(request) => {
+                let _ = self
+                    .transactions
+                    .handle_input(now, tx::Input::Send(request));
+            }
+            Action::Transmit { to, bytes } => {
+                self.transmit(to.addr, config_transport(to.transport), bytes)
+            }
+            Action::Route(input) => self.out.push_back(Output::Route(input)),
+            Action::Media(command) => self.out.push_back(Output::Media(command)),
+            Action::Event(event) => self.emit(Event::Call(event)),
+        }
+    }
+
+    /// What the transaction layer reports about the B2BUA's requests and ACKs.
+    fn pass_to_b2bua(&mut self, output: tx::Output) {
+        let now = self.now;
+        match output {
+            tx::Output::Ack { bytes, .. } => {
+                if let Ok(ack) = wire::parse(&bytes) {
+                    self.b2bua.ack(now, &ack);
+                }
+            }
+            tx::Output::Response { key, bytes, .. } => {
+                if let Ok(response) = wire::parse(&bytes) {
+                    self.b2bua.response(now, &key, &response);
+                }
+            }
+            tx::Output::Timeout {
+                key: tx::Key::Client(key),
+                cause,
+            } => match cause {
+                tx::TimeoutCause::NoFinalResponse => self.b2bua.invite_too_long(now, &key),
+                _ => self.b2bua.request_failed(now, &key, 408),
+            },
+            tx::Output::TransportError {
+                key: tx::Key::Client(key),
+            } => self.b2bua.request_failed(now, &key, 503),
+            _ => {}
+        }
     }
 
     /// A message the wire layer refused: answer statelessly when a response can be formed.
@@ -469,7 +611,10 @@ impl Endpoint {
                     let Some(pending) = self.pending.take() else {
                         continue;
                     };
-                    let reply = self.answer(&key, &pending);
+                    let Some(reply) = self.answer(&key, pending) else {
+                        continue;
+                    };
+                    let (reply, pending) = reply;
                     let bytes = self.render(&pending, reply);
                     let now = self.tx_now();
                     let (code, bytes) = bytes;
@@ -479,11 +624,7 @@ impl Endpoint {
                 tx::Output::Refused {
                     reply_to, bytes, ..
                 } => self.refuse(reply_to, &bytes),
-                tx::Output::Ack { .. }
-                | tx::Output::Response { .. }
-                | tx::Output::Timeout { .. }
-                | tx::Output::TransportError { .. }
-                | tx::Output::Terminated { .. } => {}
+                other => self.pass_to_b2bua(other),
             }
         }
     }
@@ -504,36 +645,93 @@ impl Endpoint {
         }
     }
 
-    /// The answer to a new request.
-    fn answer(&mut self, key: &ServerKey, p: &Pending) -> Reply {
+    /// The answer to a new request; `None` when the B2BUA took it and answers it later.
+    fn answer(&mut self, key: &ServerKey, p: Pending) -> Option<(Reply, Pending)> {
         let method = p.method().clone();
         if p.parsed.head.max_forwards == Some(0) && method != Method::Options {
-            return Reply::new(483, "Too Many Hops");
+            return Some((Reply::new(483, "Too Many Hops"), p));
         }
         let in_dialog = p.parsed.head.to_tag.is_some();
-        match method {
-            Method::Register => self.register(p),
+        let reply = match method {
+            Method::Register => self.register(&p),
             Method::Options => Reply::new(200, "OK")
                 .with(h::Allow::new(ALLOW).into())
                 .with(h::Accept::new("application/sdp").into()),
-            Method::Invite | Method::Message if in_dialog => no_dialog(),
-            Method::Invite | Method::Message => self.unconnected(p),
-            Method::Cancel => {
-                let invite = tx::Key::Server(key.invite());
-                if self.transactions.state(&invite).is_some() {
-                    Reply::new(200, "OK")
-                } else {
-                    no_dialog()
-                }
+            Method::Cancel => self.cancel(key),
+            Method::Ack => return None,
+            _ if in_dialog && self.b2bua.owns_dialog(&p.parsed) => {
+                self.b2bua.in_dialog(self.now, &p.parsed)
             }
+            Method::Invite | Method::Message if in_dialog => no_dialog(),
+            Method::Invite => return self.new_call(key, p),
+            Method::Message => self.unconnected(&p),
             Method::Bye | Method::Refer | Method::Notify | Method::Info => no_dialog(),
             Method::Subscribe | Method::Update => {
                 Reply::new(405, "Method Not Allowed").with(h::Allow::new(ALLOW).into())
             }
-            Method::Prack | Method::Publish | Method::Other(_) | Method::Ack => {
+            Method::Prack | Method::Publish | Method::Other(_) => {
                 Reply::new(501, "Not Implemented").with(h::Allow::new(ALLOW).into())
             }
+        };
+        Some((reply, p))
+    }
+
+    /// A CANCEL: 200 if its INVITE transaction exists (the B2BUA then ends the call with
+    /// 487), else 481.
+    fn cancel(&mut self, key: &ServerKey) -> Reply {
+        let invite = key.invite();
+        if self
+            .transactions
+            .state(&tx::Key::Server(invite.clone()))
+            .is_none()
+        {
+            return no_dialog();
         }
+        if self.b2bua.owns_invite(&invite) {
+            self.cancelled = Some(invite);
+        }
+        Reply::new(200, "OK")
+    }
+
+    /// An INVITE outside a dialog: authenticate, find the number, and hand it to the B2BUA.
+    fn new_call(&mut self, key: &ServerKey, p: Pending) -> Option<(Reply, Pending)> {
+        let who = match self.authenticate(&p) {
+            Ok(who) => who,
+            Err(reply) => return Some((reply, p)),
+        };
+        let dialled = p
+            .request()
+            .and_then(|r| r.uri.user())
+            .unwrap_or_default()
+            .to_owned();
+        if !leads_somewhere(&self.config, &dialled) {
+            self.emit(Event::NotConnected {
+                method: Method::Invite,
+                user: who.username,
+                target: dialled,
+                status: 404,
+            });
+            return Some((Reply::new(404, "Not Found"), p));
+        }
+        let caller_name = self
+            .config
+            .employee(&who.extension)
+            .map(|e| e.name.to_string())
+            .unwrap_or_default();
+        let new = NewCall {
+            key: key.clone(),
+            invite: p.parsed.clone(),
+            source: Destination {
+                addr: p.from,
+                transport: tx_transport(p.transport),
+            },
+            tag: self.tag(&p.parsed.head),
+            caller: who.extension,
+            caller_name,
+            dialled,
+        };
+        let reply = self.b2bua.invite(self.now, new)?;
+        Some((reply, p))
     }
 
     fn register(&mut self, p: &Pending) -> Reply {
@@ -660,20 +858,20 @@ impl Endpoint {
         }
     }
 
-    /// An INVITE or MESSAGE outside a dialog: authenticate, then 404 or an honest 480.
-    fn unconnected(&mut self, p: &Pending) -> Reply {
+    /// Checks a request's credentials: the device, or the answer to send (401, 403, 400).
+    fn authenticate(&mut self, p: &Pending) -> Result<Authenticated, Reply> {
         let method = p.method().clone();
         let authorization = p.header(|h| match h {
             Header::Authorization(a) => Some(a.value()),
             Header::ProxyAuthorization(a) => Some(a.value()),
             _ => None,
         });
-        let who = match self
+        match self
             .registrar
             .authenticate(self.now, method.as_str(), authorization)
         {
-            Ok(who) => who,
-            Err(AuthFailure::Challenge { www_authenticate }) => return challenge(www_authenticate),
+            Ok(who) => Ok(who),
+            Err(AuthFailure::Challenge { www_authenticate }) => Err(challenge(www_authenticate)),
             Err(AuthFailure::Forbidden) => {
                 let user = authorization
                     .and_then(|a| Credentials::parse(a).ok())
@@ -683,11 +881,18 @@ impl Endpoint {
                     user,
                     source: p.from,
                 });
-                return Reply::new(403, "Forbidden");
+                Err(Reply::new(403, "Forbidden"))
             }
-            Err(AuthFailure::BadRequest(e)) => {
-                return Reply::new(400, format!("Bad Request ({e})"))
-            }
+            Err(AuthFailure::BadRequest(e)) => Err(Reply::new(400, format!("Bad Request ({e})"))),
+        }
+    }
+
+    /// A MESSAGE outside a dialog: authenticate, then 404 or an honest 480.
+    fn unconnected(&mut self, p: &Pending) -> Reply {
+        let method = p.method().clone();
+        let who = match self.authenticate(p) {
+            Ok(who) => who,
+            Err(reply) => return reply,
         };
         let target = p
             .request()
@@ -697,7 +902,7 @@ impl Endpoint {
         let exists = leads_somewhere(&self.config, &target);
         let status = if exists { 480 } else { 404 };
         self.emit(Event::NotConnected {
-            method: method.clone(),
+            method,
             user: who.username,
             target,
             status,
@@ -705,11 +910,8 @@ impl Endpoint {
         if !exists {
             return Reply::new(404, "Not Found");
         }
-        let warning = match method {
-            Method::Message => MESSAGE_NOT_CONNECTED_WARNING,
-            _ => NOT_CONNECTED_WARNING,
-        };
-        Reply::new(480, "Temporarily Unavailable").with(h::Warning::new(warning).into())
+        Reply::new(480, "Temporarily Unavailable")
+            .with(h::Warning::new(MESSAGE_NOT_CONNECTED_WARNING).into())
     }
 
     /// The response's bytes, with our To tag.
@@ -829,3 +1031,28 @@ fn parse_seconds(value: &str) -> Option<u32> {
 
 #[cfg(test)]
 mod tests;
+
+/// Our addresses as the configuration names them, until the shell says which it bound
+/// (an unspecified listen address advertises 127.0.0.1 until then).
+fn default_local(config: &Config) -> Local {
+    let pick = |t: Transport| {
+        config
+            .system
+            .sip_listen
+            .iter()
+            .find(|l| l.transport == t)
+            .map(|l| l.address)
+    };
+    let udp = pick(Transport::Udp);
+    let tcp = pick(Transport::Tcp);
+    let ip = udp
+        .or(tcp)
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    Local {
+        udp,
+        tcp,
+        media_ip: ip,
+    }
+}

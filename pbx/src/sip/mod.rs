@@ -3,6 +3,8 @@
 //! calls) and the tokio transport. The protocol parts are sans-IO state machines fed with time.
 
 pub mod address;
+pub mod b2bua;
+pub mod dialog;
 pub mod digest;
 pub mod endpoint;
 pub mod message;

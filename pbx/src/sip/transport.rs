@@ -1,8 +1,9 @@
 //! The SIP transport shell (tokio): UDP sockets and TCP listeners on the configured addresses,
-//! feeding the sans-IO [`Endpoint`] and sending what it asks.
+//! feeding the sans-IO [`Switch`] (the SIP endpoint and the router) and sending what it asks.
 //!
-//! One task owns the endpoint and runs the loop: take one inbound message (or the endpoint's
-//! deadline), feed it, drain every output. Each UDP socket has a receiving task; each TCP
+//! One task owns the switch and runs the loop: take one inbound message (or the switch's
+//! deadline), feed it, drain every output (media commands go to the media engine, whose
+//! answers are fed back at once). Each UDP socket has a receiving task; each TCP
 //! listener an accepting task, and each connection a task that frames the stream with
 //! [`StreamFramer`] and writes what the loop sends it. Responses over TCP go back on the
 //! connection the request came on, found by the peer's address.
@@ -41,10 +42,14 @@ use tokio::task::JoinSet;
 use tokio::time::{sleep_until, timeout, Instant};
 use tracing::{debug, info, warn};
 
-use super::endpoint::{Endpoint, Event, Input, Output};
+use super::b2bua::CallEvent;
+use super::endpoint::{Event, Input, Output};
 use super::registrar::MAX_EXPIRES;
 use super::transaction::Bytes;
 use super::wire::StreamFramer;
+use crate::media;
+use crate::routing;
+use crate::switch::{self, Switch};
 
 /// TCP connections open at once; more are closed as soon as they are accepted.
 pub const MAX_TCP_CONNECTIONS: usize = 256;
@@ -60,6 +65,8 @@ const TCP_SEND_QUEUE: usize = 64;
 const UDP_BUFFER: usize = 65_536;
 /// Bytes read from a TCP stream at once.
 const TCP_BUFFER: usize = 16 * 1024;
+/// How long the loop keeps serving after the stop signal, for the answers to its BYEs.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// Pause after a failed accept (e.g. out of file descriptors), so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -144,8 +151,14 @@ impl Listeners {
         udp.chain(tcp).collect()
     }
 
-    /// Serves SIP with `endpoint` until the future is dropped.
-    pub async fn run(self, mut endpoint: Endpoint) {
+    /// Serves SIP with `switch`, carrying out media commands with `media`, until `stop`
+    /// completes; then ends every call (BYE, CANCEL, 503) and keeps serving for
+    /// [`SHUTDOWN_GRACE`] so those requests get their answers.
+    pub async fn run<M, S>(self, mut endpoint: Switch, mut media: M, stop: S)
+    where
+        M: FnMut(media::Command) -> Option<media::Event>,
+        S: std::future::Future<Output = ()>,
+    {
         let (tx, mut rx) = mpsc::channel(INBOUND_QUEUE);
         let mut tasks = JoinSet::new();
         for u in &self.udp {
@@ -163,9 +176,26 @@ impl Listeners {
         }
         drop(tx);
         let mut connections: HashMap<SocketAddr, (u64, mpsc::Sender<Bytes>)> = HashMap::new();
+        tokio::pin!(stop);
+        let mut stopping: Option<Instant> = None;
         loop {
             while let Some(output) = endpoint.poll_output() {
-                dispatch(&self.udp, &connections, output);
+                match output {
+                    switch::Output::Sip(o) => dispatch(&self.udp, &connections, o),
+                    switch::Output::Media(c) => {
+                        if let Some(e) = media(c) {
+                            endpoint.handle_input(Utc::now(), Input::Media(e));
+                        }
+                    }
+                    switch::Output::Routed(o) => log_routed(&o),
+                }
+            }
+            if stopping.is_some_and(|at| Instant::now() >= at)
+                || (stopping.is_some()
+                    && endpoint.endpoint().calls() == 0
+                    && endpoint.endpoint().transactions() == 0)
+            {
+                return;
             }
             let deadline = endpoint.poll_timeout().map(|at| {
                 let wait = (at - Utc::now()).to_std().unwrap_or_default();
@@ -188,6 +218,12 @@ impl Listeners {
                     }
                 },
                 () = sleep_until_some(deadline) => endpoint.handle_input(Utc::now(), Input::Timeout),
+                () = &mut stop, if stopping.is_none() => {
+                    info!(calls = endpoint.endpoint().calls(), "ending every call");
+                    endpoint.handle_input(Utc::now(), Input::Shutdown);
+                    stopping = Some(Instant::now() + SHUTDOWN_GRACE);
+                }
+                () = sleep_until_some(stopping), if stopping.is_some() => return,
             }
         }
     }
@@ -249,6 +285,7 @@ fn dispatch(
             None => debug!(%to, "no TCP connection to this peer; message dropped"),
         },
         Output::Event(event) => log_event(&event),
+        Output::Route(_) | Output::Media(_) => {}
     }
 }
 
@@ -301,6 +338,7 @@ pub fn log_event(event: &Event) {
             Some(status) => debug!(%source, status, %reason, "SIP request refused"),
             None => debug!(%source, %reason, "SIP message dropped"),
         },
+        Event::Call(e) => log_call(e),
         Event::NotConnected {
             method,
             user,
@@ -314,7 +352,7 @@ pub fn log_event(event: &Event) {
             status,
         } => info!(
             %method, %user, %target, status,
-            "not connected: call routing over SIP is not connected yet"
+            "not connected: message delivery over SIP is not connected yet"
         ),
     }
 }
@@ -449,6 +487,41 @@ async fn tcp_connection(
     }
     let _ = writer.shutdown().await;
     let _ = tx.send(Inbound::Closed { peer, id }).await;
+}
+
+/// Logs a call's progress.
+fn log_call(e: &CallEvent) {
+    match e {
+        CallEvent::Started {
+            call,
+            caller,
+            dialled,
+        } => info!(call = call.0, %caller, %dialled, "call started"),
+        CallEvent::Ringing {
+            call,
+            employee,
+            contacts,
+        } => info!(call = call.0, %employee, contacts, "ringing"),
+        CallEvent::Answered { call, employee } => info!(call = call.0, %employee, "answered"),
+        CallEvent::Connected { call, employee } => info!(call = call.0, %employee, "connected"),
+        CallEvent::Ended { call, why } => info!(call = call.0, %why, "call ended"),
+        CallEvent::Failed { call, why } => {
+            warn!(call = call.map(|c| c.0), %why, "call problem")
+        }
+    }
+}
+
+/// Logs what the router decided that only the shell keeps: records and notifications.
+fn log_routed(o: &routing::Output) {
+    match o {
+        routing::Output::Record(r) => match serde_json::to_string(r) {
+            Ok(json) => info!(record = %json, "call record"),
+            Err(e) => warn!(error = %e, "call record could not be written"),
+        },
+        routing::Output::Notify(n) => debug!(?n, "notification"),
+        routing::Output::Crm(c) => debug!(?c, "CRM change"),
+        _ => {}
+    }
 }
 
 #[cfg(test)]

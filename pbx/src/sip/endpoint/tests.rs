@@ -173,7 +173,7 @@ fn sent(outputs: &[Output]) -> Vec<Sent> {
                     text,
                 })
             }
-            Output::Event(_) => None,
+            _ => None,
         })
         .collect()
 }
@@ -183,7 +183,7 @@ fn events(outputs: &[Output]) -> Vec<Event> {
         .iter()
         .filter_map(|o| match o {
             Output::Event(e) => Some(e.clone()),
-            Output::Transmit { .. } => None,
+            _ => None,
         })
         .collect()
 }
@@ -603,7 +603,7 @@ fn requests_outside_any_dialog_get_481() {
 }
 
 #[test]
-fn invites_are_challenged_and_never_become_calls() {
+fn invites_are_challenged_and_need_an_sdp_offer() {
     let mut sim = Sim::new();
     let mut phone = Phone::new("192.0.2.10:5062", "101", "secret-101");
     let r = one(&sim.send(phone.from, &phone.invite("102", None)));
@@ -622,14 +622,12 @@ fn invites_are_challenged_and_never_become_calls() {
             status: 404,
         }]
     );
-    // An employee, a group, an internal entry point and voicemail exist: an honest 480.
+    // An employee, a group, an internal entry point and voicemail exist, but an INVITE
+    // without an offer is refused with 488 naming why (late offer is not supported).
     for to in ["102", "100", "200", "800"] {
         let r = one(&sim.send(phone.from, &phone.invite(to, Some("secret-101"))));
-        assert_eq!(r.code, 480, "{to}: {}", r.text);
-        assert!(r
-            .text
-            .starts_with("SIP/2.0 480 Temporarily Unavailable\r\n"));
-        assert_eq!(r.header("Warning"), NOT_CONNECTED_WARNING);
+        assert_eq!(r.code, 488, "{to}: {}", r.text);
+        assert!(r.header("Warning").contains("an SDP offer is required"));
     }
     let outputs = sim.send(phone.from, &phone.invite("102", Some("wrong")));
     assert_eq!(one(&outputs).code, 403);

@@ -1,0 +1,1 @@
+//! B2BUA tests (see the endpoint call tests).

@@ -1,0 +1,575 @@
+//! Whole calls in virtual time: simulated phones speak SIP text to the switch (endpoint,
+//! B2BUA and router together); what the switch sends is parsed back with the wire layer.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use firmware_config::system::Transport;
+
+use super::*;
+use crate::media::Command;
+use crate::routing::Crm;
+use crate::sip::b2bua::Local;
+use crate::sip::digest::{expected_response, Algorithm, Credentials, NonceCount, Qop, QopParams};
+use crate::sip::endpoint::{Endpoint, Input, REALM};
+use crate::sip::message;
+use crate::sip::wire::{self, Parsed, StartLine};
+
+const CONFIG: &str = r#"
+trunks = []
+lines = []
+
+[system]
+name = "Test office"
+default_country_code = 48
+tone_country = "PL"
+control_socket = "/run/centrala/control.sock"
+data_dir = "/var/lib/centrala"
+voicemail_number = "800"
+allowed_country_codes = []
+
+[[system.sip_listen]]
+transport = "udp"
+address = "127.0.0.1:5060"
+
+[system.rtp_ports]
+first = 10000
+last = 10999
+
+[[employees]]
+extension = "101"
+name = "Anna Nowak"
+
+[[employees.devices]]
+username = "101"
+password = "secret-101"
+
+[[employees]]
+extension = "102"
+name = "Piotr Kowalski"
+
+[[employees.devices]]
+username = "102"
+password = "secret-102"
+
+[[employees]]
+extension = "103"
+name = "Ewa Lis"
+
+[[employees.devices]]
+username = "103"
+password = "secret-103"
+
+[[groups]]
+name = "office"
+number = "100"
+members = ["102", "103"]
+distribution = "simultaneously"
+ring_time_secs = 20
+unanswered = "wait_for_agent"
+
+[[groups]]
+name = "line"
+number = "110"
+members = ["102", "103"]
+distribution = "in_order"
+ring_time_secs = 10
+unanswered = "wait_for_agent"
+"#;
+
+const SDP: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\n\
+    t=0 0\r\nm=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n\
+    a=sendrecv\r\n";
+
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// The switch, a virtual clock, and everything it sent, per destination.
+struct Sim {
+    sw: Switch,
+    now: DateTime<Utc>,
+    inbox: HashMap<SocketAddr, Vec<Parsed>>,
+    media: Vec<Command>,
+}
+
+impl Sim {
+    fn new() -> Sim {
+        let config =
+            Arc::new(firmware_config::text::import(CONFIG).unwrap_or_else(|e| panic!("{e}")));
+        let mut ep = Endpoint::new(Arc::clone(&config), [7; 32]);
+        ep.set_local(Local {
+            udp: Some(addr("127.0.0.1:5060")),
+            tcp: None,
+            media_ip: "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")),
+        });
+        let router = Router::new(config, Crm::default(), t0());
+        Sim {
+            sw: Switch::new(ep, router),
+            now: t0(),
+            inbox: HashMap::new(),
+            media: Vec::new(),
+        }
+    }
+
+    fn collect(&mut self) {
+        while let Some(o) = self.sw.poll_output() {
+            match o {
+                Output::Sip(endpoint::Output::Transmit { to, bytes, .. }) => {
+                    let p = wire::parse(&bytes).unwrap_or_else(|e| {
+                        panic!(
+                            "we sent something unparsable ({e}):\n{}",
+                            String::from_utf8_lossy(&bytes)
+                        )
+                    });
+                    self.inbox.entry(to).or_default().push(p);
+                }
+                Output::Media(c) => self.media.push(c),
+                _ => {}
+            }
+        }
+    }
+
+    fn send(&mut self, from: SocketAddr, text: &str) {
+        let input = Input::Received {
+            from,
+            transport: Transport::Udp,
+            bytes: text.as_bytes().to_vec(),
+        };
+        self.sw.handle_input(self.now, input);
+        self.collect();
+    }
+
+    fn advance(&mut self, d: TimeDelta) {
+        let end = self.now + d;
+        while let Some(at) = self.sw.poll_timeout().filter(|&at| at <= end) {
+            self.now = self.now.max(at);
+            self.sw.handle_input(self.now, Input::Timeout);
+            self.collect();
+        }
+        self.now = end;
+    }
+
+    fn take(&mut self, to: SocketAddr) -> Vec<Parsed> {
+        self.inbox.remove(&to).unwrap_or_default()
+    }
+}
+
+fn code(p: &Parsed) -> Option<u16> {
+    match &p.head.start {
+        StartLine::Response { code, .. } => Some(*code),
+        StartLine::Request { .. } => None,
+    }
+}
+
+fn method(p: &Parsed) -> Option<String> {
+    match &p.head.start {
+        StartLine::Request { method, .. } => Some(method.as_str().to_owned()),
+        StartLine::Response { .. } => None,
+    }
+}
+
+fn codes(ps: &[Parsed]) -> Vec<u16> {
+    ps.iter().filter_map(code).collect()
+}
+
+fn methods(ps: &[Parsed]) -> Vec<String> {
+    ps.iter().filter_map(method).collect()
+}
+
+/// A simulated phone.
+struct Phone {
+    at: SocketAddr,
+    user: &'static str,
+    password: String,
+    cseq: u32,
+    n: u32,
+    nonce: String,
+}
+
+impl Phone {
+    fn new(sim: &mut Sim, user: &'static str, port: u16) -> Phone {
+        let mut p = Phone {
+            at: SocketAddr::from(([192, 0, 2, 10], port)),
+            user,
+            password: format!("secret-{user}"),
+            cseq: 0,
+            n: 0,
+            nonce: String::new(),
+        };
+        p.register(sim);
+        p
+    }
+
+    fn branch(&mut self) -> String {
+        self.n += 1;
+        format!("z9hG4bK-{}-{}", self.at.port(), self.n)
+    }
+
+    fn auth(&self, method: &str, uri: &str) -> String {
+        let mut c = Credentials {
+            username: self.user.into(),
+            realm: REALM.into(),
+            nonce: self.nonce.clone(),
+            uri: uri.into(),
+            response: String::new(),
+            algorithm: Algorithm::Md5,
+            qop: Some(QopParams {
+                qop: Qop::Auth,
+                cnonce: "c0ffee".into(),
+                nc: NonceCount::new(self.n),
+            }),
+            opaque: None,
+        };
+        c.response = expected_response(&c, method, &self.password);
+        format!("Authorization: {c}\r\n")
+    }
+
+    fn learn(&mut self, r: &Parsed) {
+        let www = message::header(r, "WWW-Authenticate").unwrap_or_default();
+        let start = www.find("nonce=\"").map(|i| i + 7).unwrap_or(0);
+        let rest = &www[start..];
+        self.nonce = rest[..rest.find('"').unwrap_or(0)].to_owned();
+    }
+
+    fn register(&mut self, sim: &mut Sim) {
+        for auth in [false, true] {
+            self.cseq += 1;
+            let branch = self.branch();
+            let a = if auth {
+                self.auth("REGISTER", "sip:127.0.0.1")
+            } else {
+                String::new()
+            };
+            let text =
+                format!(
+                "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {at};branch={branch};rport\r\n\
+                 From: <sip:{u}@127.0.0.1>;tag=r{u}\r\nTo: <sip:{u}@127.0.0.1>\r\n\
+                 Call-ID: reg-{u}\r\nCSeq: {c} REGISTER\r\nContact: <sip:{u}@{at}>\r\n\
+                 Expires: 3600\r\n{a}Content-Length: 0\r\n\r\n",
+                at = self.at, u = self.user, c = self.cseq,
+            );
+            sim.send(self.at, &text);
+            let r = sim.take(self.at);
+            if !auth {
+                assert_eq!(codes(&r), [401]);
+                self.learn(&r[0]);
+            } else {
+                assert_eq!(codes(&r), [200], "register {}", self.user);
+            }
+        }
+    }
+
+    /// Calls `to`; returns the INVITE's branch and Call-ID.
+    fn invite(&mut self, sim: &mut Sim, to: &str) -> (String, String) {
+        let uri = format!("sip:{to}@127.0.0.1");
+        let call_id = format!("call-{}-{}", self.user, self.n);
+        self.cseq += 1;
+        let branch = self.branch();
+        let text = format!(
+            "INVITE {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {at};branch={branch};rport\r\n\
+             From: <sip:{u}@127.0.0.1>;tag=ft{u}\r\nTo: <{uri}>\r\nCall-ID: {call_id}\r\n\
+             CSeq: {c} INVITE\r\nContact: <sip:{u}@{at}>\r\n{a}\
+             Content-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{SDP}",
+            at = self.at,
+            u = self.user,
+            c = self.cseq,
+            a = self.auth("INVITE", &uri),
+            len = SDP.len(),
+        );
+        sim.send(self.at, &text);
+        (branch, call_id)
+    }
+
+    /// Answers a request we received with `code` (and SDP for a 2xx INVITE).
+    fn respond(&self, sim: &mut Sim, req: &Parsed, code: u16, sdp: Option<&str>) {
+        let via: String = message::header_values(req, "Via")
+            .map(|v| format!("Via: {v}\r\n"))
+            .collect();
+        let from = message::header(req, "From").unwrap_or_default();
+        let to = message::header(req, "To").unwrap_or_default();
+        let tag = if req.head.to_tag.is_some() {
+            String::new()
+        } else {
+            format!(";tag=tt{}", self.user)
+        };
+        let body = sdp.unwrap_or_default();
+        let ctype = if sdp.is_some() {
+            "Content-Type: application/sdp\r\n"
+        } else {
+            ""
+        };
+        let text = format!(
+            "SIP/2.0 {code} Whatever\r\n{via}From: {from}\r\nTo: {to}{tag}\r\nCall-ID: {cid}\r\n\
+             CSeq: {cseq} {m}\r\nContact: <sip:{u}@{at}>\r\n{ctype}Content-Length: {len}\r\n\r\n{body}",
+            cid = req.head.call_id, cseq = req.head.cseq, m = req.head.cseq_method.as_str(),
+            u = self.user, at = self.at, len = body.len(),
+        );
+        sim.send(self.at, &text);
+    }
+
+    /// An in-dialog request as the caller (From tag ours, To tag from the response).
+    fn in_dialog(
+        &mut self,
+        sim: &mut Sim,
+        method: &str,
+        ok: &Parsed,
+        body: Option<&str>,
+        cseq: Option<u32>,
+    ) {
+        let branch = self.branch();
+        let c = cseq.unwrap_or_else(|| {
+            self.cseq += 1;
+            self.cseq
+        });
+        let to = message::header(ok, "To").unwrap_or_default();
+        let from = message::header(ok, "From").unwrap_or_default();
+        let body = body.unwrap_or_default();
+        let text = format!(
+            "{method} sip:x@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {at};branch={branch};rport\r\n\
+             From: {from}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: {c} {method}\r\n\
+             Contact: <sip:{u}@{at}>\r\n{ct}Content-Length: {len}\r\n\r\n{body}",
+            at = self.at, cid = ok.head.call_id, u = self.user, len = body.len(),
+            ct = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" },
+        );
+        sim.send(self.at, &text);
+    }
+
+    /// An in-dialog request as the callee, in the dialog of a request it received.
+    fn in_dialog_as_callee(
+        &mut self,
+        sim: &mut Sim,
+        method: &str,
+        invite: &Parsed,
+        body: Option<&str>,
+    ) {
+        let branch = self.branch();
+        let to = message::header(invite, "From").unwrap_or_default();
+        let from = format!(
+            "{};tag=tt{}",
+            message::header(invite, "To").unwrap_or_default(),
+            self.user
+        );
+        let body = body.unwrap_or_default();
+        let text = format!(
+            "{method} sip:x@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {at};branch={branch};rport\r\n\
+             From: {from}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: 10 {method}\r\n\
+             Contact: <sip:{u}@{at}>\r\n{ct}Content-Length: {len}\r\n\r\n{body}",
+            at = self.at, cid = invite.head.call_id, u = self.user, len = body.len(),
+            ct = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" },
+        );
+        sim.send(self.at, &text);
+    }
+}
+
+fn answer_sdp(port: u16) -> String {
+    format!(
+        "v=0\r\no=- 2 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\n\
+         m=audio {port} RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+    )
+}
+
+fn bridged(sim: &Sim) -> bool {
+    sim.media
+        .iter()
+        .any(|c| matches!(c, Command::Bridge { .. }))
+}
+
+#[test]
+fn two_phones_call_talk_and_hang_up() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    anna.invite(&mut sim, "102");
+    let to_anna = sim.take(anna.at);
+    assert_eq!(codes(&to_anna), [183], "early media ringback");
+    assert!(message::sdp_body(&to_anna[0]).is_some_and(|s| s.contains("m=audio 10000")));
+    let invites = sim.take(piotr.at);
+    assert_eq!(methods(&invites), ["INVITE"]);
+    let inv = &invites[0];
+    assert!(message::header(inv, "From")
+        .is_some_and(|f| f.contains("Anna Nowak") && f.contains("sip:101@")));
+    assert!(message::sdp_body(inv).is_some_and(|s| s.contains("m=audio 10002")));
+    assert!(
+        sim.media.iter().any(|c| matches!(c, Command::Play { .. })),
+        "ringback played"
+    );
+
+    piotr.respond(&mut sim, inv, 180, None);
+    piotr.respond(&mut sim, inv, 200, Some(&answer_sdp(6000)));
+    assert_eq!(methods(&sim.take(piotr.at)), ["ACK"]);
+    let to_anna = sim.take(anna.at);
+    assert_eq!(codes(&to_anna), [200]);
+    let ok = &to_anna[0];
+    assert!(message::sdp_body(ok).is_some_and(|s| s.contains("m=audio 10000")));
+    assert!(bridged(&sim));
+    let remote_b = sim.media.iter().find_map(|c| match c {
+        Command::Remote { remote, .. } if remote.addr == Some(addr("192.0.2.20:6000")) => {
+            Some(*remote)
+        }
+        _ => None,
+    });
+    assert_eq!(
+        remote_b.map(|r| r.law),
+        Some(crate::media::g711::Law::Alaw),
+        "the callee's law"
+    );
+
+    // No ACK yet: the 200 is retransmitted.
+    sim.advance(TimeDelta::milliseconds(600));
+    assert_eq!(codes(&sim.take(anna.at)), [200]);
+    anna.in_dialog(&mut sim, "ACK", ok, None, Some(anna.cseq));
+    sim.advance(TimeDelta::seconds(5));
+    assert!(
+        sim.take(anna.at).is_empty(),
+        "no retransmission after the ACK"
+    );
+
+    anna.in_dialog(&mut sim, "BYE", ok, None, None);
+    assert_eq!(codes(&sim.take(anna.at)), [200]);
+    let bye = sim.take(piotr.at);
+    assert_eq!(methods(&bye), ["BYE"]);
+    assert_eq!(bye[0].head.to_tag.as_deref(), Some("tt102"));
+    piotr.respond(&mut sim, &bye[0], 200, None);
+    sim.advance(TimeDelta::seconds(1));
+    assert_eq!(sim.sw.endpoint().calls(), 0);
+    assert!(
+        sim.media
+            .iter()
+            .filter(|c| matches!(c, Command::Close { .. }))
+            .count()
+            == 2
+    );
+}
+
+#[test]
+fn cancel_while_ringing_ends_both_legs() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    let (branch, call_id) = anna.invite(&mut sim, "102");
+    sim.take(anna.at);
+    let inv = sim.take(piotr.at).remove(0);
+    piotr.respond(&mut sim, &inv, 180, None);
+    let cancel = format!(
+        "CANCEL sip:102@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {at};branch={branch};rport\r\n\
+         From: <sip:101@127.0.0.1>;tag=ft101\r\nTo: <sip:102@127.0.0.1>\r\nCall-ID: {call_id}\r\n\
+         CSeq: {c} CANCEL\r\nContent-Length: 0\r\n\r\n",
+        at = anna.at,
+        c = anna.cseq,
+    );
+    sim.send(anna.at, &cancel);
+    assert_eq!(codes(&sim.take(anna.at)), [200, 487]);
+    let to_piotr = sim.take(piotr.at);
+    assert_eq!(methods(&to_piotr), ["CANCEL"]);
+    piotr.respond(&mut sim, &to_piotr[0], 200, None);
+    piotr.respond(&mut sim, &inv, 487, None);
+    assert_eq!(
+        methods(&sim.take(piotr.at)),
+        ["ACK"],
+        "the 487 is acknowledged"
+    );
+    sim.advance(TimeDelta::seconds(1));
+    assert_eq!(sim.sw.endpoint().calls(), 0);
+}
+
+#[test]
+fn a_group_rings_simultaneously_and_cancels_the_others() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    let ewa = Phone::new(&mut sim, "103", 5003);
+    anna.invite(&mut sim, "100");
+    sim.take(anna.at);
+    let p_inv = sim.take(piotr.at).remove(0);
+    let e_inv = sim.take(ewa.at).remove(0);
+    piotr.respond(&mut sim, &p_inv, 180, None);
+    ewa.respond(&mut sim, &e_inv, 180, None);
+    ewa.respond(&mut sim, &e_inv, 200, Some(&answer_sdp(7000)));
+    assert_eq!(methods(&sim.take(ewa.at)), ["ACK"]);
+    assert_eq!(methods(&sim.take(piotr.at)), ["CANCEL"]);
+    assert_eq!(codes(&sim.take(anna.at)), [200]);
+    assert!(bridged(&sim));
+}
+
+#[test]
+fn in_order_moves_on_when_a_member_is_busy() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    let ewa = Phone::new(&mut sim, "103", 5003);
+    anna.invite(&mut sim, "110");
+    let p_inv = sim.take(piotr.at).remove(0);
+    assert!(sim.take(ewa.at).is_empty(), "in order: Ewa waits her turn");
+    piotr.respond(&mut sim, &p_inv, 486, None);
+    assert_eq!(methods(&sim.take(piotr.at)), ["ACK"]);
+    assert_eq!(
+        methods(&sim.take(ewa.at)),
+        ["INVITE"],
+        "the next member rings at once"
+    );
+}
+
+#[test]
+fn nobody_answering_a_direct_call_gets_480_not_silence() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    anna.invite(&mut sim, "102");
+    sim.take(anna.at);
+    let inv = sim.take(piotr.at).remove(0);
+    piotr.respond(&mut sim, &inv, 180, None);
+    sim.advance(TimeDelta::milliseconds(30_100));
+    assert_eq!(
+        methods(&sim.take(piotr.at)),
+        ["CANCEL"],
+        "after the 30 s ring time"
+    );
+    let to_anna = sim.take(anna.at);
+    assert_eq!(codes(&to_anna), [480]);
+    assert!(message::header(&to_anna[0], "Warning").is_some_and(|w| w.contains("voicemail")));
+}
+
+#[test]
+fn hold_passes_through_to_the_other_phone() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let mut piotr = Phone::new(&mut sim, "102", 5002);
+    anna.invite(&mut sim, "102");
+    sim.take(anna.at);
+    let inv = sim.take(piotr.at).remove(0);
+    piotr.respond(&mut sim, &inv, 200, Some(&answer_sdp(6000)));
+    sim.take(piotr.at);
+    let ok = sim.take(anna.at).remove(0);
+    anna.in_dialog(&mut sim, "ACK", &ok, None, Some(anna.cseq));
+    let hold = SDP.replace("a=sendrecv", "a=sendonly");
+    anna.in_dialog(&mut sim, "INVITE", &ok, Some(&hold), None);
+    let r = sim.take(anna.at);
+    assert_eq!(codes(&r), [200]);
+    assert!(
+        message::sdp_body(&r[0]).is_some_and(|s| s.contains("a=recvonly")),
+        "answered at once"
+    );
+    let re = sim.take(piotr.at);
+    assert_eq!(methods(&re), ["INVITE"]);
+    assert!(
+        message::sdp_body(&re[0]).is_some_and(|s| s.contains("a=sendonly")),
+        "passed on"
+    );
+    piotr.respond(
+        &mut sim,
+        &re[0],
+        200,
+        Some(&answer_sdp(6000).replace("t=0 0\r\n", "t=0 0\r\na=recvonly\r\n")),
+    );
+    assert_eq!(methods(&sim.take(piotr.at)), ["ACK"]);
+    // The callee hangs up.
+    piotr.in_dialog_as_callee(&mut sim, "BYE", &inv, None);
+    assert_eq!(codes(&sim.take(piotr.at)), [200]);
+    assert_eq!(methods(&sim.take(anna.at)), ["BYE"]);
+}
