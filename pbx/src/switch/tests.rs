@@ -573,3 +573,95 @@ fn hold_passes_through_to_the_other_phone() {
     assert_eq!(codes(&sim.take(piotr.at)), [200]);
     assert_eq!(methods(&sim.take(anna.at)), ["BYE"]);
 }
+
+#[test]
+fn waiting_for_an_agent_answers_with_hold_music_then_connects() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    let ewa = Phone::new(&mut sim, "103", 5003);
+    anna.invite(&mut sim, "110");
+    assert_eq!(codes(&sim.take(anna.at)), [183]);
+    let p_inv = sim.take(piotr.at).remove(0);
+    piotr.respond(&mut sim, &p_inv, 180, None);
+    sim.advance(TimeDelta::milliseconds(10_100));
+    assert_eq!(
+        methods(&sim.take(piotr.at)),
+        ["CANCEL"],
+        "Piotr's ring time is over"
+    );
+    let e_inv = sim.take(ewa.at).remove(0);
+    ewa.respond(&mut sim, &e_inv, 180, None);
+    sim.advance(TimeDelta::milliseconds(10_100));
+    assert_eq!(methods(&sim.take(ewa.at)), ["CANCEL"]);
+    // Nobody answered: the caller is answered and hears hold music while the queue goes on.
+    let to_anna = sim.take(anna.at);
+    assert_eq!(codes(&to_anna), [200], "answered for hold music");
+    assert!(sim.media.iter().any(|c| matches!(
+        c,
+        Command::Play {
+            source: crate::media::Source::HoldMusic(None),
+            ..
+        }
+    )));
+    let ok = &to_anna[0];
+    anna.in_dialog(&mut sim, "ACK", ok, None, Some(anna.cseq));
+    // Members are rung again; one answers and the caller is bridged to them.
+    let again: Vec<Parsed> = [piotr.at, ewa.at]
+        .iter()
+        .flat_map(|a| sim.take(*a))
+        .filter(|p| method(p).as_deref() == Some("INVITE"))
+        .collect();
+    assert!(!again.is_empty(), "the queue keeps offering the call");
+    let inv = &again[0];
+    let who = if message::header(inv, "To").is_some_and(|t| t.contains("102")) {
+        &piotr
+    } else {
+        &ewa
+    };
+    who.respond(&mut sim, inv, 200, Some(&answer_sdp(7000)));
+    assert!(bridged(&sim));
+    assert!(
+        sim.take(anna.at).iter().all(|p| code(p) != Some(200)),
+        "no second answer to the caller"
+    );
+}
+
+#[test]
+fn shutdown_hangs_up_every_call() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    anna.invite(&mut sim, "102");
+    let inv = sim.take(piotr.at).remove(0);
+    piotr.respond(&mut sim, &inv, 200, Some(&answer_sdp(6000)));
+    sim.take(piotr.at);
+    let ok = sim
+        .take(anna.at)
+        .into_iter()
+        .find(|p| code(p) == Some(200))
+        .unwrap_or_else(|| panic!("no 200"));
+    anna.in_dialog(&mut sim, "ACK", &ok, None, Some(anna.cseq));
+    sim.sw.handle_input(sim.now, Input::Shutdown);
+    sim.collect();
+    assert_eq!(methods(&sim.take(anna.at)), ["BYE"]);
+    assert_eq!(methods(&sim.take(piotr.at)), ["BYE"]);
+}
+
+#[test]
+fn a_phone_that_answers_after_the_cancel_is_hung_up() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    let ewa = Phone::new(&mut sim, "103", 5003);
+    anna.invite(&mut sim, "100");
+    let p_inv = sim.take(piotr.at).remove(0);
+    let e_inv = sim.take(ewa.at).remove(0);
+    piotr.respond(&mut sim, &p_inv, 180, None);
+    ewa.respond(&mut sim, &e_inv, 180, None);
+    ewa.respond(&mut sim, &e_inv, 200, Some(&answer_sdp(7000)));
+    assert_eq!(methods(&sim.take(piotr.at)), ["CANCEL"]);
+    // Piotr's 200 crossed the CANCEL: ACK it and hang up.
+    piotr.respond(&mut sim, &p_inv, 200, Some(&answer_sdp(6000)));
+    assert_eq!(methods(&sim.take(piotr.at)), ["ACK", "BYE"]);
+}
