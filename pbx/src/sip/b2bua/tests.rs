@@ -1,1 +1,0 @@
-//! B2BUA tests (see the endpoint call tests).
