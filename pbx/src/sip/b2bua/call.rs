@@ -173,6 +173,8 @@ pub struct Call {
     pub routed: bool,
     /// When a finished call is dropped even if a fork never settles.
     pub reap_at: Option<DateTime<Utc>>,
+    /// The branches of every request we sent for the call.
+    pub branches: Vec<String>,
 }
 
 impl Call {

@@ -71,6 +71,7 @@ impl B2bua {
             ringing: Vec::new(),
             routed: false,
             reap_at: None,
+            branches: Vec::new(),
         };
         self.calls.insert(id, call);
         self.event(CallEvent::Started {

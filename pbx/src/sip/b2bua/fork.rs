@@ -314,8 +314,7 @@ impl B2bua {
             cancel_wanted: false,
             ack: None,
         });
-        self.by_branch
-            .insert(branch.clone(), (id, Purpose::Invite(i)));
+        self.track(branch.clone(), id, Purpose::Invite(i));
         self.act(Action::Send(tx::OutgoingRequest {
             key: ClientKey::new(branch, crate::sip::method::Method::Invite),
             to,

@@ -22,8 +22,7 @@ impl B2bua {
         };
         let bytes = dialog.request("BYE", &branch, None);
         let to = dialog.peer;
-        self.by_branch
-            .insert(branch.clone(), (id, Purpose::Other(side)));
+        self.track(branch.clone(), id, Purpose::Other(side));
         self.act(Action::Send(tx::OutgoingRequest {
             key: ClientKey::new(branch, crate::sip::method::Method::Bye),
             to,
@@ -181,8 +180,7 @@ impl B2bua {
         let sdp = Sdp::offer(media.session, version, ip, media.port, LAWS, direction);
         let bytes = dialog.request("INVITE", &branch, Some(&sdp.to_string()));
         let to = dialog.peer;
-        self.by_branch
-            .insert(branch.clone(), (id, Purpose::ReInvite(to_side)));
+        self.track(branch.clone(), id, Purpose::ReInvite(to_side));
         self.act(Action::Send(tx::OutgoingRequest {
             key: ClientKey::new(branch, crate::sip::method::Method::Invite),
             to,

@@ -199,14 +199,14 @@ impl Local {
 
 /// Which side of a call a dialog is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub(super) enum Side {
     Caller,
     Fork(usize),
 }
 
 /// What a client transaction of ours was for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Purpose {
+pub(super) enum Purpose {
     /// The INVITE of a fork.
     Invite(usize),
     /// A CANCEL, BYE or re-INVITE whose answer matters little.
@@ -322,6 +322,14 @@ impl B2bua {
         self.act(Action::Media(c));
     }
 
+    /// Remembers what a request we sent was for, so its responses find the call.
+    pub(super) fn track(&mut self, branch: String, id: CallId, purpose: Purpose) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.branches.push(branch.clone());
+            self.by_branch.insert(branch, (id, purpose));
+        }
+    }
+
     /// A fresh id: a keyed hash of a counter, as 16 hex digits.
     pub(super) fn id(&mut self, label: &str) -> String {
         self.counter += 1;
@@ -399,8 +407,10 @@ impl B2bua {
             self.by_dialog
                 .remove(&(f.dialog.call_id.clone(), f.dialog.local_tag.clone()));
         }
-        self.by_branch.retain(|_, (c, _)| *c != id);
-        self.timers.retain(|(_, c)| *c != id);
+        for b in &call.branches {
+            self.by_branch.remove(b);
+        }
+        // Its timer entries stay and find no call when they fire: cheaper than a search.
         self.close_leg(&call.a.media);
         if let Some(b) = &call.b_media {
             self.close_leg(b);
