@@ -561,6 +561,10 @@ impl Endpoint {
                 }
             }
             tx::Output::Timeout {
+                key: tx::Key::Server(key),
+                cause: tx::TimeoutCause::Unanswered,
+            } => self.b2bua.invite_unanswered(now, &key),
+            tx::Output::Timeout {
                 key: tx::Key::Client(key),
                 cause,
             } => match cause {

@@ -70,6 +70,14 @@ ring_time_secs = 20
 unanswered = "wait_for_agent"
 
 [[groups]]
+name = "long"
+number = "120"
+members = ["102", "103"]
+distribution = "in_order"
+ring_time_secs = 100
+unanswered = "wait_for_agent"
+
+[[groups]]
 name = "line"
 number = "110"
 members = ["102", "103"]
@@ -664,4 +672,32 @@ fn a_phone_that_answers_after_the_cancel_is_hung_up() {
     // Piotr's 200 crossed the CANCEL: ACK it and hang up.
     piotr.respond(&mut sim, &p_inv, 200, Some(&answer_sdp(6000)));
     assert_eq!(methods(&sim.take(piotr.at)), ["ACK", "BYE"]);
+}
+
+#[test]
+fn a_caller_ringing_for_minutes_is_answered_before_its_invite_times_out() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    let ewa = Phone::new(&mut sim, "103", 5003);
+    anna.invite(&mut sim, "120");
+    assert_eq!(codes(&sim.take(anna.at)), [183]);
+    let inv = sim.take(piotr.at).remove(0);
+    piotr.respond(&mut sim, &inv, 180, None);
+    sim.advance(TimeDelta::seconds(100));
+    sim.take(piotr.at);
+    piotr.respond(&mut sim, &inv, 487, None);
+    let inv = sim.take(ewa.at).remove(0);
+    ewa.respond(&mut sim, &inv, 180, None);
+    sim.advance(TimeDelta::seconds(81));
+    let to_anna = sim.take(anna.at);
+    let answers = codes(&to_anna);
+    assert!(
+        !answers.is_empty() && answers.iter().all(|c| *c == 200),
+        "answered at timer C rather than lost (with retransmissions until the ACK): {answers:?}"
+    );
+    anna.in_dialog(&mut sim, "ACK", &to_anna[0], None, Some(anna.cseq));
+    // The phone still rings, and still connects when answered.
+    ewa.respond(&mut sim, &inv, 200, Some(&answer_sdp(6000)));
+    assert!(bridged(&sim));
 }

@@ -267,4 +267,21 @@ impl B2bua {
         self.timers.insert((next, id));
         self.act(Action::Transmit { to, bytes });
     }
+
+    /// The caller's INVITE has waited minutes without a final response (a long ring
+    /// through many members): answer it now, before the INVITE transaction gives up, and let
+    /// the caller keep hearing the ringback tone.
+    pub fn invite_unanswered(&mut self, now: DateTime<Utc>, key: &ServerKey) {
+        self.now = now;
+        let Some(&id) = self.by_invite.get(key) else {
+            return;
+        };
+        let early = self
+            .calls
+            .get(&id)
+            .is_some_and(|c| matches!(c.a.state, CallerState::Early { .. }));
+        if early {
+            self.answer_caller(id);
+        }
+    }
 }
