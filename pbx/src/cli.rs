@@ -15,9 +15,27 @@ pub struct Cli {
     #[arg(long, global = true, env = "CENTRALA_CONFIG_DIR", default_value = DEFAULT_CONFIG_DIR)]
     pub config_dir: PathBuf,
 
+    /// Digest algorithms the daemon challenges SIP phones with: `md5` (every phone knows it),
+    /// `sha-256` (RFC 8760, only if every phone supports it) or `both` (MD5 first; some
+    /// phones, e.g. baresip 1.0, refuse to register when any non-MD5 challenge is present).
+    #[arg(long, global = true, env = "CENTRALA_DIGEST", value_enum, default_value_t = Digest::Md5)]
+    pub digest: Digest,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// The `--digest` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Digest {
+    /// MD5 only.
+    Md5,
+    /// SHA-256 only.
+    #[value(name = "sha-256")]
+    Sha256,
+    /// Both, MD5 first.
+    Both,
 }
 
 /// The subcommands.

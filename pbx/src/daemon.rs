@@ -16,7 +16,7 @@ use firmware_config::system::Transport;
 use crate::media;
 use crate::routing::{Crm, Router};
 use crate::sip::b2bua::Local;
-use crate::sip::endpoint::Endpoint;
+use crate::sip::endpoint::{DigestChoice, Endpoint, Options};
 use crate::sip::transport::{transport_name, BindError, Listeners};
 use crate::switch::Switch;
 
@@ -41,7 +41,7 @@ pub enum DaemonError {
 /// configured addresses, and runs until SIGTERM or SIGINT. An address that cannot be bound is
 /// an error naming it: a PBX that silently does not listen is worse than one that does not
 /// start.
-pub fn run(dir: &Path) -> Result<(), DaemonError> {
+pub fn run(dir: &Path, digest: crate::cli::Digest) -> Result<(), DaemonError> {
     let mut store = ConfigStore::new(dir);
     let startup = store.startup()?;
     report_startup(&startup);
@@ -55,13 +55,22 @@ pub fn run(dir: &Path) -> Result<(), DaemonError> {
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    runtime.block_on(serve(Arc::new(config), secret))?;
+    let digest = match digest {
+        crate::cli::Digest::Md5 => DigestChoice::Md5,
+        crate::cli::Digest::Sha256 => DigestChoice::Sha256,
+        crate::cli::Digest::Both => DigestChoice::Both,
+    };
+    let options = Options {
+        digest,
+        ..Options::default()
+    };
+    runtime.block_on(serve(Arc::new(config), secret, options))?;
     info!("shutting down");
     Ok(())
 }
 
 /// Binds the SIP addresses, says `ready`, and serves until a signal; then ends every call.
-async fn serve(config: Arc<Config>, secret: [u8; 32]) -> Result<(), DaemonError> {
+async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Result<(), DaemonError> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Runtime)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Runtime)?;
@@ -71,7 +80,7 @@ async fn serve(config: Arc<Config>, secret: [u8; 32]) -> Result<(), DaemonError>
     }
     let local = advertised(&listeners.local_addrs());
     info!(media_ip = %local.media_ip, "media and SIP contact address");
-    let mut endpoint = Endpoint::new(Arc::clone(&config), secret);
+    let mut endpoint = Endpoint::with_options(Arc::clone(&config), secret, options);
     endpoint.set_local(local);
     let now = chrono::Utc::now();
     let router = Router::new(Arc::clone(&config), Crm::default(), now);

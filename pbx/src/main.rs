@@ -12,7 +12,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
-        None | Some(Command::Run) => pbx::daemon::run(&cli.config_dir).map_err(|e| e.to_string()),
+        None | Some(Command::Run) => {
+            pbx::daemon::run(&cli.config_dir, cli.digest).map_err(|e| e.to_string())
+        }
         Some(Command::Explain(args)) => pbx::explain_cmd::run(&cli.config_dir, &args),
         Some(Command::Config(cmd)) => {
             pbx::config_cmd::run(&cli.config_dir, cmd).map_err(|e| e.to_string())

@@ -43,9 +43,12 @@
 //!   port on the same IP floods — e.g. a scanner behind the office NAT, or a second, not yet
 //!   registered phone there, which is limited with the scanner until the flood stops. An
 //!   exemption by IP alone would let anything behind a registered phone's NAT flood freely.
-//! - **Digest**: realm [`REALM`], MD5 offered *first*, then SHA-256. RFC 8760 says to list the
-//!   preferred algorithm first, but SIPp and many desk phones read only the first challenge and
-//!   know only MD5: with SHA-256 first they fail to register at all.
+//! - **Digest**: realm [`REALM`], **MD5 only by default** ([`DigestChoice`]); SHA-256
+//!   (RFC 8760) alone or both (MD5 first) on request (`centrala --digest`). Measured: baresip
+//!   1.0 (libre) gives up with ENOSYS as soon as a 401 carries any non-MD5 challenge, in either
+//!   order, and SIPp and many desk phones read only the first challenge and know only MD5. So
+//!   offering SHA-256 by default would lock real phones out; Asterisk and FreeSWITCH also
+//!   default to MD5. Credentials are checked in whichever offered algorithm they use.
 //! - **To tag**: derived from a keyed hash of the Call-ID and From tag, so a response sent again
 //!   after its transaction ended still carries the same tag, without state.
 //! - A request the transaction layer refuses because too many transactions exist gets a
@@ -248,6 +251,38 @@ impl Pending {
     }
 }
 
+/// Which digest algorithms the endpoint challenges with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DigestChoice {
+    /// MD5 only: what every phone understands (the default; see the module documentation).
+    #[default]
+    Md5,
+    /// SHA-256 only (RFC 8760), for offices whose phones all support it.
+    Sha256,
+    /// Both challenges, MD5 first.
+    Both,
+}
+
+impl DigestChoice {
+    /// The algorithms, in the order they are offered.
+    pub fn algorithms(self) -> &'static [Algorithm] {
+        match self {
+            DigestChoice::Md5 => &[Algorithm::Md5],
+            DigestChoice::Sha256 => &[Algorithm::Sha256],
+            DigestChoice::Both => &[Algorithm::Md5, Algorithm::Sha256],
+        }
+    }
+}
+
+/// How the endpoint treats what it is sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Per-source rate limits.
+    pub limits: Limits,
+    /// The digest challenges.
+    pub digest: DigestChoice,
+}
+
 /// The transaction user for registration, OPTIONS and error responses. See the module
 /// documentation.
 pub struct Endpoint {
@@ -281,17 +316,16 @@ impl std::fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
-    /// An endpoint for `config`, keying nonces and tags with `secret` (random per start).
+    /// An endpoint for `config`, keying nonces and tags with `secret` (random per start),
+    /// with the default [`Options`].
     pub fn new(config: Arc<Config>, secret: [u8; 32]) -> Endpoint {
-        Endpoint::with_limits(config, secret, Limits::default())
+        Endpoint::with_options(config, secret, Options::default())
     }
 
-    /// [`Endpoint::new`] with other rate limits.
-    pub fn with_limits(config: Arc<Config>, secret: [u8; 32], limits: Limits) -> Endpoint {
-        // MD5 first: SIPp and many desk phones answer only the first challenge and know only
-        // MD5 (see the module documentation).
-        let digest =
-            DigestAuth::new(REALM, secret).with_algorithms(&[Algorithm::Md5, Algorithm::Sha256]);
+    /// [`Endpoint::new`] with other rate limits or digest algorithms.
+    pub fn with_options(config: Arc<Config>, secret: [u8; 32], options: Options) -> Endpoint {
+        let Options { limits, digest } = options;
+        let digest = DigestAuth::new(REALM, secret).with_algorithms(digest.algorithms());
         let b2bua = B2bua::new(
             config.system.rtp_ports,
             config.system.tone_country,

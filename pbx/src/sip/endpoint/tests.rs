@@ -65,6 +65,14 @@ fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
 }
 
+/// Both challenges, so the SHA-256 path is tested too.
+fn both() -> Options {
+    Options {
+        digest: DigestChoice::Both,
+        ..Options::default()
+    }
+}
+
 fn config() -> Arc<Config> {
     Arc::new(firmware_config::text::import(CONFIG).unwrap_or_else(|e| panic!("{e}")))
 }
@@ -82,7 +90,7 @@ struct Sim {
 impl Sim {
     fn new() -> Sim {
         Sim {
-            ep: Endpoint::new(config(), [7; 32]),
+            ep: Endpoint::with_options(config(), [7; 32], both()),
             now: t0(),
         }
     }
@@ -378,6 +386,28 @@ fn register_is_challenged_md5_first_then_accepted() {
     );
     let ext = Extension::parse("101").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sim.ep.registrar().contacts_of(sim.now, &ext).len(), 1);
+}
+
+#[test]
+fn the_default_challenge_is_md5_only() {
+    let mut ep = Endpoint::new(config(), [7; 32]);
+    let phone = Phone::new("192.0.2.10:5062", "102", "secret-102");
+    let mut p = phone;
+    let text = p.register(false, &[]);
+    ep.handle_input(
+        t0(),
+        Input::Received {
+            from: p.from,
+            transport: Transport::Udp,
+            bytes: text.into_bytes(),
+        },
+    );
+    let outputs: Vec<Output> = std::iter::from_fn(|| ep.poll_output()).collect();
+    let r = one(&outputs);
+    assert_eq!(r.code, 401);
+    let all = r.headers("WWW-Authenticate");
+    assert_eq!(all.len(), 1, "{}", r.text);
+    assert!(all[0].contains("algorithm=MD5"), "{}", all[0]);
 }
 
 #[test]
