@@ -1,4 +1,10 @@
-//! Helpers for the end-to-end tests: finding the built binaries and running them.
+//! Helpers for the end-to-end tests: finding the built binaries and running them, the daemon
+//! under test ([`pbx`]), SIPp scenarios that talk to it ([`sipp`]) and free local ports
+//! ([`ports`]).
+
+pub mod pbx;
+pub mod ports;
+pub mod sipp;
 
 use std::path::PathBuf;
 use std::process::Command;
