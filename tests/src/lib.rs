@@ -1,7 +1,8 @@
 //! Helpers for the end-to-end tests: finding the built binaries and running them, the daemon
-//! under test ([`pbx`]), SIPp scenarios that talk to it ([`sipp`]) and free local ports
-//! ([`ports`]).
+//! under test ([`pbx`]), SIPp scenarios that talk to it ([`sipp`]), free local ports
+//! ([`ports`]) and checks on the audio a phone heard ([`audio`]).
 
+pub mod audio;
 pub mod pbx;
 pub mod ports;
 pub mod sipp;
