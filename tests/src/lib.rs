@@ -1,8 +1,9 @@
 //! Helpers for the end-to-end tests: finding the built binaries and running them, the daemon
-//! under test ([`pbx`]), SIPp scenarios that talk to it ([`sipp`]), free local ports
-//! ([`ports`]) and checks on the audio a phone heard ([`audio`]).
+//! under test ([`pbx`]), SIP peers that talk to it ([`sipp`] scenarios and real [`baresip`]
+//! phones), free local ports ([`ports`]) and checks on the audio a phone heard ([`audio`]).
 
 pub mod audio;
+pub mod baresip;
 pub mod pbx;
 pub mod ports;
 pub mod sipp;
