@@ -1,4 +1,12 @@
-//! Helpers for the end-to-end tests: finding the built binaries and running them.
+//! Helpers for the end-to-end tests: finding the built binaries and running them, the daemon
+//! under test ([`pbx`]), SIP peers that talk to it ([`sipp`] scenarios and real [`baresip`]
+//! phones), free local ports ([`ports`]) and checks on the audio a phone heard ([`audio`]).
+
+pub mod audio;
+pub mod baresip;
+pub mod pbx;
+pub mod ports;
+pub mod sipp;
 
 use std::path::PathBuf;
 use std::process::Command;

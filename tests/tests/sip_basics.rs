@@ -7,247 +7,15 @@
 //! config export` of a fresh directory with known passwords, imported with `centrala config
 //! import`. Needs `sipp` on PATH (`scripts/setup.sh` installs Debian's `sip-tester`).
 
-use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, UdpSocket};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use centrala_e2e::bin;
-
-/// The known SIP password of a device in the test configuration.
-fn password(user: &str) -> String {
-    format!("test-password-{user}")
-}
-
-/// A port free for both UDP and TCP on 127.0.0.1.
-fn free_port() -> u16 {
-    for _ in 0..50 {
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
-        let port = udp.local_addr().expect("addr").port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no port free for both UDP and TCP");
-}
-
-/// Fails clearly when SIPp is missing.
-fn require_sipp() {
-    let found = Command::new("sipp")
-        .arg("-v")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    assert!(
-        found,
-        "sipp (SIPp) is not on PATH: run scripts/setup.sh, which installs Debian's sip-tester"
-    );
-}
-
-fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sipp")
-        .join(name)
-}
-
-/// A running daemon, its directory, port and log.
-struct Pbx {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: u16,
-    log_rx: mpsc::Receiver<String>,
-    log: Vec<String>,
-}
-
-impl Pbx {
-    /// Exports a fresh configuration, points SIP at 127.0.0.1:`port` (UDP and TCP), sets known
-    /// passwords, imports it and starts the daemon; returns once it logged `ready`.
-    fn start() -> Pbx {
-        require_sipp();
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = dir.path().join("store");
-        let out = Command::new(bin("centrala"))
-            .arg("--config-dir")
-            .arg(&store)
-            .args(["config", "export"])
-            .output()
-            .expect("centrala config export");
-        assert!(out.status.success(), "{out:?}");
-        let port = free_port();
-        let text = edit_config(&String::from_utf8_lossy(&out.stdout), port);
-        let file = dir.path().join("config.toml");
-        std::fs::write(&file, text).expect("write config");
-        let out = Command::new(bin("centrala"))
-            .arg("--config-dir")
-            .arg(&store)
-            .args(["config", "import"])
-            .arg(&file)
-            .output()
-            .expect("centrala config import");
-        assert!(out.status.success(), "{out:?}");
-
-        let mut child = Command::new(bin("centrala"))
-            .arg("--config-dir")
-            .arg(&store)
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start centrala");
-        let (tx, log_rx) = mpsc::channel();
-        let stderr = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut pbx = Pbx {
-            child,
-            dir,
-            port,
-            log_rx,
-            log: Vec::new(),
-        };
-        pbx.wait_for("ready");
-        for t in ["udp", "tcp"] {
-            let line = format!("SIP listening on {t} 127.0.0.1:{port}");
-            assert!(pbx.log_text().contains(&line), "{}", pbx.log_text());
-        }
-        pbx
-    }
-
-    fn log_text(&self) -> String {
-        self.log.join("\n")
-    }
-
-    /// Reads log lines until one contains `needle` (10 s at most).
-    fn wait_for(&mut self, needle: &str) {
-        if self.log.iter().any(|l| l.contains(needle)) {
-            return;
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.log_rx.recv_timeout(left) {
-                Ok(line) => {
-                    let done = line.contains(needle);
-                    self.log.push(line);
-                    if done {
-                        return;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!("no log line with {needle:?}; saw:\n{}", self.log_text());
-    }
-
-    /// Runs SIPp against the daemon with `scenario`, `-m 1` and a free local port; returns
-    /// its exit code and, for failures, what it printed and logged.
-    fn sipp(&self, name: &str, args: &[&str]) -> (i32, String) {
-        self.sipp_from(free_port(), name, args)
-    }
-
-    fn sipp_from(&self, local_port: u16, name: &str, args: &[&str]) -> (i32, String) {
-        let stem = format!("{}-{local_port}", name.trim_end_matches(".xml"));
-        let errors = self.dir.path().join(format!("{stem}.errors.log"));
-        let messages = self.dir.path().join(format!("{stem}.messages.log"));
-        let out = Command::new("sipp")
-            .arg(format!("127.0.0.1:{}", self.port))
-            .arg("-sf")
-            .arg(scenario(name))
-            .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
-            .args(["-p", &local_port.to_string()])
-            .args(["-m", "1", "-timeout", "10s", "-timeout_error", "-nostdin"])
-            .arg("-trace_err")
-            .arg("-error_file")
-            .arg(&errors)
-            .arg("-trace_msg")
-            .arg("-message_file")
-            .arg(&messages)
-            .args(args)
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run sipp");
-        let code = out.status.code().unwrap_or(-1);
-        let report = format!(
-            "sipp {name} {args:?} exited {code}\n--- stderr\n{}\n--- errors\n{}\n--- messages\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(&errors).unwrap_or_default(),
-            std::fs::read_to_string(&messages).unwrap_or_default(),
-        );
-        (code, report)
-    }
-
-    /// Asserts SIPp's exit code 0 (every call successful).
-    fn sipp_ok(&self, name: &str, args: &[&str]) {
-        let (code, report) = self.sipp(name, args);
-        assert_eq!(code, 0, "{report}");
-    }
-
-    /// Stops the daemon with SIGTERM, checks it exits cleanly, and returns the whole log.
-    fn stop(mut self) -> String {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let status = self.child.wait().expect("wait");
-        while let Ok(line) = self.log_rx.recv_timeout(Duration::from_secs(5)) {
-            self.log.push(line);
-        }
-        let log = self.log_text();
-        assert!(status.success(), "exit status {status}\n{log}");
-        assert!(log.contains("SIGTERM received"), "{log}");
-        log
-    }
-}
-
-impl Drop for Pbx {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// The exported default with SIP on 127.0.0.1:`port` and known passwords.
-fn edit_config(exported: &str, port: u16) -> String {
-    let mut out = String::new();
-    let (mut addresses, mut passwords) = (0, 0);
-    let mut user = String::new();
-    for line in exported.lines() {
-        let trimmed = line.trim();
-        if let Some(name) = trimmed.strip_prefix("username = ") {
-            user = name.trim_matches('"').to_owned();
-        }
-        if trimmed == r#"address = "0.0.0.0:5060""# {
-            out.push_str(&format!("address = \"127.0.0.1:{port}\"\n"));
-            addresses += 1;
-        } else if trimmed.starts_with("password = ") {
-            out.push_str(&format!("password = \"{}\"\n", password(&user)));
-            passwords += 1;
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    assert_eq!(
-        addresses, 2,
-        "expected UDP and TCP on 0.0.0.0:5060:\n{exported}"
-    );
-    assert_eq!(passwords, 3, "expected three devices:\n{exported}");
-    out
-}
+use centrala_e2e::pbx::{self, password, Pbx};
+use centrala_e2e::ports::free_port;
 
 #[test]
 fn register_with_digest_authentication_and_a_wrong_password() {
@@ -312,12 +80,16 @@ fn invites_are_challenged_then_404_or_480_for_an_unreachable_employee() {
     );
     pbx.wait_for("call ended");
     // Wrong credentials on an INVITE: 403, never a call (the scenario fails).
-    let (code, report) = pbx.sipp(
+    let run = pbx.sipp(
         "invite_unreachable.xml",
         &["-s", "102", "-au", "101", "-ap", "wrong-password"],
     );
-    assert_ne!(code, 0, "{report}");
-    assert!(report.contains("SIP/2.0 403 Forbidden"), "{report}");
+    assert!(!run.ok(), "{}", run.report);
+    assert!(
+        run.report.contains("SIP/2.0 403 Forbidden"),
+        "{}",
+        run.report
+    );
     let log = pbx.stop();
     assert!(
         log.contains("no such number: answered 404 method=INVITE user=101 target=999"),
@@ -366,13 +138,13 @@ fn a_flood_is_rate_limited_while_a_registered_phone_keeps_working() {
     const FLOOD: usize = 2000;
     const FLOOD_TIME: Duration = Duration::from_secs(3);
     let mut pbx = Pbx::start();
-    let port = pbx.port;
+    let port = pbx.port();
     let pw = password("101");
     let register = ["-s", "101", "-au", "101", "-ap", pw.as_str()];
     // The phone registers from its own port before the flood.
     let phone_port = free_port();
-    let (code, report) = pbx.sipp_from(phone_port, "register.xml", &register);
-    assert_eq!(code, 0, "{report}");
+    pbx.sipp_from(phone_port, "register.xml", &register)
+        .assert_ok();
 
     // The flood: FLOOD OPTIONS from one port of the same IP, spread over FLOOD_TIME, counting
     // the answers.
@@ -413,8 +185,8 @@ fn a_flood_is_rate_limited_while_a_registered_phone_keeps_working() {
     pbx.wait_for("rate limiting SIP traffic");
     // During the flood: the registered phone re-registers (exempt: its binding's address and
     // port) ...
-    let (code, report) = pbx.sipp_from(phone_port, "register.xml", &register);
-    assert_eq!(code, 0, "{report}");
+    pbx.sipp_from(phone_port, "register.xml", &register)
+        .assert_ok();
     // ... another IP is unaffected ...
     let other_ip = UdpSocket::bind("127.0.0.2:0").expect("bind 127.0.0.2");
     assert!(answered(&other_ip, port, 1), "127.0.0.2 was not answered");
@@ -450,25 +222,11 @@ fn a_flood_is_rate_limited_while_a_registered_phone_keeps_working() {
 fn an_address_that_cannot_be_bound_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store");
-    let out = Command::new(bin("centrala"))
-        .arg("--config-dir")
-        .arg(&store)
-        .args(["config", "export"])
-        .output()
-        .expect("export");
+    let exported = pbx::export_default(dir.path());
     let port = free_port();
     let taken = UdpSocket::bind(("127.0.0.1", port)).expect("take the port");
-    let file = dir.path().join("config.toml");
-    let text = edit_config(&String::from_utf8_lossy(&out.stdout), port);
-    std::fs::write(&file, text).expect("write");
-    let import = Command::new(bin("centrala"))
-        .arg("--config-dir")
-        .arg(&store)
-        .args(["config", "import"])
-        .arg(&file)
-        .output()
-        .expect("import");
-    assert!(import.status.success(), "{import:?}");
+    let config = pbx::test_config(&exported, port, 20000, dir.path());
+    pbx::import(dir.path(), &config, &dir.path().join("config.toml"));
     let out = Command::new(bin("centrala"))
         .arg("--config-dir")
         .arg(&store)

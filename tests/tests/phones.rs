@@ -1,0 +1,130 @@
+//! Real softphones (headless baresip, see `centrala_e2e::baresip`) against each other and
+//! against the daemon.
+//!
+//! - A direct call between two phones, without the daemon, checks the whole audio path of the
+//!   harness: each phone must have heard the other's tone.
+//! - The tests through the daemon that cannot pass yet are `#[ignore]`d with the reason; run
+//!   them with `cargo test -p centrala-e2e --test phones -- --ignored`.
+
+use std::time::Duration;
+
+use centrala_e2e::audio::Recording;
+use centrala_e2e::baresip::{AnswerMode, CallOutcome, Phone, PhoneConfig};
+use centrala_e2e::pbx::Pbx;
+
+const TONE_A: f64 = 1000.0;
+const TONE_B: f64 = 600.0;
+
+/// Asserts that `phone`'s latest call heard `expected` and not `other`.
+#[track_caller]
+fn assert_heard(phone: &Phone, expected: f64, other: f64) {
+    let rec = phone.last_recording();
+    let heard = Recording::read(&rec.received);
+    let summary = format!(
+        "{} heard {}: {}",
+        phone.user(),
+        rec.received.display(),
+        heard.describe(&[expected, other])
+    );
+    eprintln!("{summary}");
+    assert!(heard.audible() >= Duration::from_millis(1000), "{summary}");
+    assert!(heard.tone_fraction(expected) > 0.8, "{summary}");
+    assert!(heard.tone_fraction(other) < 0.05, "{summary}");
+    // What it sent is its own tone: the recording of the other direction is not a copy.
+    let sent = Recording::read(&rec.sent);
+    assert!(
+        sent.tone_fraction(other) > 0.8,
+        "{} sent: {}",
+        phone.user(),
+        sent.describe(&[other])
+    );
+}
+
+#[test]
+fn two_phones_call_each_other_directly_and_hear_each_others_tone() {
+    let mut a = Phone::start(PhoneConfig::direct("alice").tone(TONE_A));
+    let mut b = Phone::start(
+        PhoneConfig::direct("bob")
+            .tone(TONE_B)
+            .answer(AnswerMode::Manual),
+    );
+    a.dial(&b.uri());
+    let incoming = b.wait_event("CALL_INCOMING");
+    assert_eq!(incoming.direction, "incoming");
+    assert!(
+        incoming.peer.starts_with("sip:alice@127.0.0.1"),
+        "{incoming:?}"
+    );
+    a.wait_event("CALL_RINGING");
+    b.answer();
+    match a.wait_call() {
+        CallOutcome::Established(e) => assert_eq!(e.peer, b.uri()),
+        CallOutcome::Closed(e) => panic!("the direct call failed: {e:?}\n{}", a.log_tail(30)),
+    }
+    b.wait_event("CALL_ESTABLISHED");
+    std::thread::sleep(Duration::from_secs(2));
+    a.hangup();
+    a.wait_event("CALL_CLOSED");
+    let closed = b.wait_event("CALL_CLOSED");
+    assert_eq!(closed.call_id, incoming.call_id);
+    assert_heard(&b, TONE_A, TONE_B);
+    assert_heard(&a, TONE_B, TONE_A);
+}
+
+#[test]
+fn a_wrong_password_does_not_register() {
+    let mut pbx = Pbx::start();
+    let mut phone = Phone::start(PhoneConfig::registered("101", pbx.port()).password("not-it"));
+    let refused = phone.try_wait_registered();
+    eprintln!("registration refused: {refused:?}");
+    assert!(refused.is_err(), "registered with a wrong password");
+    pbx.drain_log();
+    let log = pbx.stop();
+    assert!(!log.contains("phone registered"), "{log}");
+}
+
+/// Two phones register as the devices of employees 101 and 102.
+fn two_registered_phones(pbx: &mut Pbx) -> (Phone, Phone) {
+    let mut a = Phone::start(PhoneConfig::registered("101", pbx.port()).tone(TONE_A));
+    let mut b = Phone::start(PhoneConfig::registered("102", pbx.port()).tone(TONE_B));
+    a.wait_registered();
+    b.wait_registered();
+    pbx.wait_for_all(&["phone registered", "user=101"]);
+    pbx.wait_for_all(&["phone registered", "user=102"]);
+    (a, b)
+}
+
+#[test]
+#[ignore = "baresip 1.0.0 (libre 1.1.0) gives up with ENOSYS when a 401 carries any \
+            non-MD5 challenge, and the daemon offers MD5 and SHA-256"]
+fn phones_register_with_the_daemon() {
+    let mut pbx = Pbx::start();
+    let (a, b) = two_registered_phones(&mut pbx);
+    drop((a, b));
+    pbx.stop();
+}
+
+#[test]
+#[ignore = "calls through the daemon are not connected yet (480); registration of baresip \
+            needs an MD5-only challenge too"]
+fn a_phone_calls_another_through_the_daemon_and_both_hear_each_other() {
+    let mut pbx = Pbx::start();
+    let (mut a, mut b) = two_registered_phones(&mut pbx);
+    a.dial(&pbx.uri("102"));
+    match a.wait_call() {
+        CallOutcome::Established(_) => {}
+        CallOutcome::Closed(e) => panic!(
+            "the call to 102 was not established: {}\n{}",
+            e.param,
+            pbx.log_text()
+        ),
+    }
+    b.wait_event("CALL_ESTABLISHED");
+    std::thread::sleep(Duration::from_secs(2));
+    a.hangup();
+    a.wait_event("CALL_CLOSED");
+    b.wait_event("CALL_CLOSED");
+    assert_heard(&b, TONE_A, TONE_B);
+    assert_heard(&a, TONE_B, TONE_A);
+    pbx.stop();
+}
