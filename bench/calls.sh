@@ -7,9 +7,10 @@
 #             configured (median of READY_RUNS starts), and the idle RSS after ready (VmRSS).
 # rate        (b) the highest call rate (calls/s) with no failed call and a median call setup
 #             time (first INVITE to 200 OK, through the 401 challenge) under SETUP_LIMIT_MS:
-#             SIPp caller (bench/sipp/uac_auth_pcap.xml: digest auth, G.711 A-law from
-#             /usr/share/sip-tester/g711a.pcap) -> Centrala -> SIPp `-sn uas -rtp_echo`, one
-#             step per rate in RATES, RATE_SECS seconds each.
+#             SIPp caller (bench/sipp/uac_auth_pcap.xml: digest auth, then RATE_PLAYS plays
+#             of the G.711 A-law /usr/share/sip-tester/g711a.pcap, 7 s each, or a pause of
+#             RATE_CALL_MS when 0) -> Centrala -> SIPp `-sn uas -rtp_echo`, one step per rate
+#             in RATES, RATE_SECS seconds of new calls each.
 # concurrent  (c) the most simultaneous relayed G.711 calls with under LOSS_LIMIT_PCT RTP loss,
 #             stepping through LIMITS: every call plays the pcap for about CALL_SECS; the
 #             callee (bench/sipp/uas_sink.xml) points its audio at bench/rtp-sink, which counts
@@ -20,9 +21,10 @@
 # INVITE 480), (b) and (c) stop with "calls failed: 480 ..." and the script exits 1 after
 # printing what it did measure.
 #
-# Environment (defaults in brackets): EMPLOYEES [200], READY_RUNS [7], RATES ["50 100 200 300
-# 400 500 700 1000"], RATE_SECS [15], RATE_CALL_MS [2000], SETUP_LIMIT_MS [50], LIMITS ["250
-# 500 1000 1500 2000"], CALL_SECS [30], RAMP_RATE [100], LOSS_LIMIT_PCT [0.1], KEEP=1 keeps
+# Environment (defaults in brackets): EMPLOYEES [200], READY_RUNS [7],
+# RATES ["50 100 200 300 400 500 700 1000"], RATE_SECS [15], RATE_PLAYS [1],
+# RATE_CALL_MS [2000], SETUP_LIMIT_MS [50], LIMITS ["250 500 1000 1500 2000"], CALL_SECS [30],
+# RAMP_RATE [100], LOSS_LIMIT_PCT [0.1]; KEEP=1 keeps
 # the work directory (logs, SIPp traces) and prints its path.
 #
 # Needs: cargo, sipp (Debian's sip-tester: scripts/setup.sh installs it), python3 (only to
@@ -37,6 +39,7 @@ EMPLOYEES=${EMPLOYEES:-200}
 READY_RUNS=${READY_RUNS:-7}
 RATES=${RATES:-"50 100 200 300 400 500 700 1000"}
 RATE_SECS=${RATE_SECS:-15}
+RATE_PLAYS=${RATE_PLAYS:-1}
 RATE_CALL_MS=${RATE_CALL_MS:-2000}
 SETUP_LIMIT_MS=${SETUP_LIMIT_MS:-50}
 LIMITS=${LIMITS:-"250 500 1000 1500 2000"}
@@ -109,8 +112,10 @@ password() { echo "bench-password-$1"; }
 # The exported factory default, with SIP on 127.0.0.1:$SIP_PORT (UDP and TCP), relay ports
 # $RTP_FIRST-$RTP_LAST, known passwords, and $EMPLOYEES more employees (extensions 2000 up,
 # one device each, like firmware-config's sample offices).
+# make_config STORE COUNT
 make_config() {
-    "$CENTRALA" --config-dir "$STORE" config export >"$WORK/export.toml" 2>"$WORK/export.log"
+    local store=$1 count=$2
+    "$CENTRALA" --config-dir "$store" config export >"$WORK/export.toml" 2>"$WORK/export.log"
     awk -v port="$SIP_PORT" -v first="$RTP_FIRST" -v last="$RTP_LAST" '
         /^\[/ { section = $0 }
         /^address = "0\.0\.0\.0:5060"$/ { print "address = \"127.0.0.1:" port "\""; next }
@@ -123,12 +128,12 @@ make_config() {
     grep -q "^address = \"127.0.0.1:$SIP_PORT\"" "$WORK/bench.toml" ||
         die "the exported configuration has no SIP listen address 0.0.0.0:5060 to replace"
     local i ext
-    for ((i = 0; i < EMPLOYEES; i++)); do
+    for ((i = 0; i < count; i++)); do
         ext=$((2000 + i))
         printf '\n[[employees]]\nextension = "%s"\nname = "Bench employee %s"\npresence = "available"\n\n[[employees.devices]]\nusername = "%s"\npassword = "%s"\n' \
             "$ext" "$i" "$ext" "$(password "$ext")"
     done >>"$WORK/bench.toml"
-    "$CENTRALA" --config-dir "$STORE" config import "$WORK/bench.toml" >"$WORK/import.log" 2>&1 ||
+    "$CENTRALA" --config-dir "$store" config import "$WORK/bench.toml" >"$WORK/import.log" 2>&1 ||
         { cat "$WORK/import.log" >&2; die "centrala config import failed"; }
 }
 
@@ -137,16 +142,16 @@ make_config() {
 DAEMON_PID=
 DAEMON_LOG=
 
-# Starts the daemon; sets DAEMON_PID, DAEMON_LOG and STARTED_NS (just before exec).
+# start_daemon NAME [STORE]: sets DAEMON_PID, DAEMON_LOG and STARTED_NS (just before exec).
 start_daemon() {
     DAEMON_LOG=$WORK/daemon-$1.log
     STARTED_NS=$(date +%s%N)
-    RUST_LOG=info NO_COLOR=1 "$CENTRALA" --config-dir "$STORE" >/dev/null 2>"$DAEMON_LOG" &
+    RUST_LOG=info NO_COLOR=1 "$CENTRALA" --config-dir "${2:-$STORE}" >/dev/null 2>"$DAEMON_LOG" &
     DAEMON_PID=$!
     PIDS+=("$DAEMON_PID")
     local i
     for ((i = 0; i < 1000; i++)); do
-        grep -q ' ready$' "$DAEMON_LOG" && return 0
+        grep -qs ' ready$' "$DAEMON_LOG" && return 0
         kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$DAEMON_LOG" >&2; die "the daemon exited"; }
         sleep 0.01
     done
@@ -216,11 +221,14 @@ stat_column() {
     ' "$1"
 }
 
-# "480 Temporarily Unavailable (12)": the status that ended each failed call (SIPp logs one
-# "Aborting call on unexpected message" per call; its cleanup BYE's answer is not counted).
+# "480 Temporarily Unavailable (12 calls)": what ended each failed call, from SIPp's error
+# log: the unexpected status ("Aborting call on unexpected message"; the answer to SIPp's
+# cleanup BYE is not counted), or no answer at all ("UDP retransmission timeout").
 failure_codes() {
-    tr -d '\r' <"$1" 2>/dev/null | grep -a 'Aborting call on unexpected message' |
-        sed -n "s/.*received 'SIP\/2.0 \([3-6][0-9][0-9] .*\)\$/\1/p" | sort | uniq -c |
+    tr -d '\r' <"$1" 2>/dev/null |
+        sed -n -e "s/.*Aborting call on unexpected message.*received 'SIP\/2.0 \([3-6][0-9][0-9] .*\)\$/\1/p" \
+            -e 's/.*Aborting call on UDP retransmission timeout.*/no answer (retransmission timeout)/p' |
+        sort | uniq -c |
         awk '{ n = $1; $1 = ""; sub(/^ /, ""); printf "%s%s (%d calls)", sep, $0, n; sep = ", " }'
     return 0
 }
@@ -273,23 +281,32 @@ SUMMARY=()
 FAILED=0
 IDLE_RSS=
 
-part_ready() {
-    say "(a) ready time with $EMPLOYEES employees, $READY_RUNS starts"
-    local i times=() rss=()
+# ready_runs NAME STORE: READY_RUNS starts; sets READY_MEDIAN, READY_ALL, RSS_MEDIAN.
+ready_runs() {
+    local name=$1 store=$2 i times=() rss=()
     for ((i = 1; i <= READY_RUNS; i++)); do
-        start_daemon "ready-$i"
+        start_daemon "$name-$i" "$store"
         times+=("$(ready_ms)")
         sleep 1
         rss+=("$(rss_kib "$DAEMON_PID")")
         stop_daemon
-        echo "   start $i: ready after ${times[-1]} ms, idle RSS ${rss[-1]} KiB" >&2
+        echo "   $name $i: ready after ${times[-1]} ms, idle RSS ${rss[-1]} KiB" >&2
     done
-    local t r
-    t=$(printf '%s\n' "${times[@]}" | median)
-    r=$(printf '%s\n' "${rss[@]}" | median)
-    IDLE_RSS=$r
-    SUMMARY+=("(a) ready after start, $EMPLOYEES employees: median $t ms (of $READY_RUNS: $(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')ms)")
-    SUMMARY+=("(a) idle RSS after ready: median $r KiB")
+    READY_MEDIAN=$(printf '%s\n' "${times[@]}" | median)
+    READY_ALL=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
+    RSS_MEDIAN=$(printf '%s\n' "${rss[@]}" | median)
+}
+
+part_ready() {
+    say "(a) ready time, $READY_RUNS starts each: factory default (reference), then +$EMPLOYEES employees"
+    make_config "$WORK/store-reference" 0
+    ready_runs reference "$WORK/store-reference"
+    local ref=$READY_MEDIAN ref_rss=$RSS_MEDIAN
+    ready_runs bench "$STORE"
+    IDLE_RSS=$RSS_MEDIAN
+    SUMMARY+=("(a) ready after start, $((EMPLOYEES + 3)) employees: median $READY_MEDIAN ms (runs: ${READY_ALL}ms)")
+    SUMMARY+=("(a) reference, factory default (3 employees): median $ref ms; ratio $(awk -v a="$READY_MEDIAN" -v b="$ref" 'BEGIN { printf "%.2f", a / b }')")
+    SUMMARY+=("(a) idle RSS after ready: median $RSS_MEDIAN KiB ($((EMPLOYEES + 3)) employees), $ref_rss KiB (factory default)")
 }
 
 part_rate() {
@@ -299,10 +316,12 @@ part_rate() {
     register "$CALLER" "$CALLER_PORT"
     start_callee -sn uas -rtp_echo
     local scenario rate calls best=none
-    scenario=$(make_caller_scenario 0)
+    scenario=$(make_caller_scenario "$RATE_PLAYS")
+    local call_secs=$((RATE_PLAYS * 8 + RATE_CALL_MS / 1000 + 1))
     for rate in $RATES; do
         calls=$((rate * RATE_SECS))
-        if run_calls "rate-$rate" "$scenario" "$rate" "$calls" $((rate * 4 + 100)) $((RATE_SECS + 60)); then
+        if run_calls "rate-$rate" "$scenario" "$rate" "$calls" $((rate * call_secs * 2 + 100)) \
+            $((RATE_SECS + call_secs + 60)); then
             echo "   $rate calls/s: $RESULT_OK calls, median setup ${RESULT_SETUP_MS:-?} ms" >&2
             if [ -n "$RESULT_SETUP_MS" ] && awk -v s="$RESULT_SETUP_MS" -v l="$SETUP_LIMIT_MS" 'BEGIN { exit !(s < l) }'; then
                 best=$rate
@@ -399,7 +418,7 @@ part_concurrent() {
     stop_daemon
 }
 
-make_config
+make_config "$STORE" "$EMPLOYEES"
 for part in $PARTS; do
     case $part in
         ready) part_ready ;;
