@@ -62,6 +62,7 @@ PCAP=/usr/share/sip-tester/g711a.pcap
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/centrala-calls.XXXXXX")
 PIDS=()
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do
@@ -246,8 +247,9 @@ run_calls() {
     RESULT_OK=$(stat_column "$stat" 'SuccessfulCall(C)' 2>/dev/null || echo '?')
     RESULT_FAILED=$(stat_column "$stat" 'FailedCall(C)' 2>/dev/null || echo '?')
     # -trace_rtt writes <scenario>_<pid>_rtt.csv: Date_ms;response_time_ms;rtd_no
-    rtt=$(ls "$WORK"/caller-*_rtt.csv 2>/dev/null | head -n 1 || true)
-    if [ -n "$rtt" ]; then
+    local found=("$WORK"/caller-*_rtt.csv)
+    rtt=${found[0]}
+    if [ -f "$rtt" ]; then
         RESULT_SETUP_MS=$(awk -F ';' 'NR > 1 && $2 != "" { print $2 }' "$rtt" | median)
         mv "$rtt" "$WORK/$name.rtt.csv"
     else
@@ -396,10 +398,15 @@ part_concurrent() {
         fi
         # Loss: the larger of the sequence-number gaps the sink saw and the shortfall against
         # what the callers sent (calls x plays x packets of the pcap).
-        local report packets gaps sent drops
+        local report packets gaps sent drops field
         report=$(cat "$WORK/sink-$n.report")
-        packets=$(sed 's/.*packets=\([0-9]*\).*/\1/' <<<"$report")
-        gaps=$(sed 's/.*lost=\([0-9]*\).*/\1/' <<<"$report")
+        packets=0 gaps=0
+        for field in $report; do
+            case $field in
+                packets=*) packets=${field#packets=} ;;
+                lost=*) gaps=${field#lost=} ;;
+            esac
+        done
         sent=$((n * plays * per_call))
         drops=$(sink_drops || echo '?')
         loss=$(awk -v s="$sent" -v p="$packets" -v g="$gaps" 'BEGIN {
