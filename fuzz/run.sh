@@ -6,13 +6,15 @@
 #
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`). The growing corpus
 # is kept in fuzz/corpus/<target>/ and artifacts in fuzz/artifacts/<target>/ (both
-# gitignored); logs go to fuzz/target/logs/<target>.log. Exits 1 if any target crashed.
+# gitignored); logs go to fuzz/target/logs/<target>.log. A target with a dictionary in
+# fuzz/dicts/<target>.dict gets it. Fuzzing runs under `nice` (shared machines). Exits 1 if
+# any target crashed.
 set -u
 cd "$(dirname "$0")"
 FUZZ_DIR=$(pwd)
 SECONDS_PER_TARGET=${1:-60}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-"slot_decode postcard_body toml_import"}
+TARGETS=${*:-"slot_decode postcard_body toml_import sip_endpoint sdp_parse"}
 
 # slot_decode writes its store into $TMPDIR: use memory (/dev/shm) when there is some, or
 # target/tmp, and clear it afterwards.
@@ -45,8 +47,11 @@ for target in $TARGETS; do
     before=$(count_artifacts "$target")
     stamp="$TMPDIR/$target.start"
     touch "$stamp"
+    dict=""
+    [ -f "$FUZZ_DIR/dicts/$target.dict" ] && dict="-dict=$FUZZ_DIR/dicts/$target.dict"
     echo "== $target: ${SECONDS_PER_TARGET}s, log in $log"
-    cargo +nightly fuzz run "$target" "$corpus" -- \
+    # shellcheck disable=SC2086 # $dict is empty or one word
+    nice cargo +nightly fuzz run "$target" "$corpus" -- $dict \
         -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -print_final_stats=1 >"$log" 2>&1
     status=$?
     after=$(count_artifacts "$target")

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use firmware_config::persist::{self, SCHEMA_VERSION};
 use firmware_config::{store, text, Config};
+use firmware_config_fuzz::sip::{encode, source_byte, RECONFIGURE, TCP, TWICE};
 use firmware_config_fuzz::{fixed_default, small_office};
 
 fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) {
@@ -55,4 +56,384 @@ fn main() {
         .body;
     write(out, "slot_decode", "v1-fixture.slot", &v1);
     write(out, "postcard_body", "v1-fixture.body", body);
+    sip_seeds(out);
+    sdp_seeds(out);
+}
+
+/// A phone at one of the fuzz target's sources, writing requests like SIPp's scenarios in
+/// `tests/sipp/` do.
+struct Phone {
+    user: &'static str,
+    host: String,
+    source: u8,
+    call: u32,
+    cseq: u32,
+    branch: u32,
+}
+
+/// An audio offer like SIPp's.
+const OFFER: &str = "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\n\
+    c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 8 0 101\r\n\
+    a=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
+    a=fmtp:101 0-15\r\na=ptime:20\r\n";
+
+impl Phone {
+    /// `ip` and `port` index the target's source tables.
+    fn new(user: &'static str, ip: usize, port: usize) -> Phone {
+        let source = source_byte(ip, port);
+        let addr = firmware_config_fuzz::sip::source(source);
+        Phone {
+            user,
+            host: addr.to_string(),
+            source,
+            call: 1,
+            cseq: 0,
+            branch: 0,
+        }
+    }
+
+    /// Starts a new dialog (a new Call-ID).
+    fn new_call(&mut self) {
+        self.call += 1;
+        self.cseq = 0;
+    }
+
+    /// A request with a new branch and the next CSeq; `extra` are header lines.
+    fn request(&mut self, method: &str, to: &str, extra: &[&str], body: &str) -> String {
+        self.cseq += 1;
+        self.branch += 1;
+        self.with_branch(method, to, self.cseq, self.branch, extra, body)
+    }
+
+    /// A request with a given CSeq number and branch (an ACK or CANCEL reuses the INVITE's).
+    fn with_branch(
+        &self,
+        method: &str,
+        to: &str,
+        cseq: u32,
+        branch: u32,
+        extra: &[&str],
+        body: &str,
+    ) -> String {
+        let uri = if method == "REGISTER" {
+            "sip:127.0.0.1:5060".to_owned()
+        } else {
+            format!("sip:{to}@127.0.0.1:5060")
+        };
+        let mut text = format!(
+            "{method} {uri} SIP/2.0\r\n\
+             Via: SIP/2.0/UDP {host};branch=z9hG4bK-{source}-{branch};rport\r\n\
+             Max-Forwards: 70\r\n\
+             From: <sip:{user}@127.0.0.1>;tag=tag-{user}-{call}\r\n\
+             To: <sip:{to}@127.0.0.1>\r\n\
+             Call-ID: call-{user}-{call}@{host}\r\n\
+             CSeq: {cseq} {method}\r\n\
+             Contact: <sip:{user}@{host}>\r\n\
+             User-Agent: seed\r\n",
+            host = self.host,
+            source = self.source,
+            user = self.user,
+            call = self.call,
+        );
+        for line in extra {
+            text.push_str(line);
+            text.push_str("\r\n");
+        }
+        if !body.is_empty() {
+            text.push_str("Content-Type: application/sdp\r\n");
+        }
+        text.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        text
+    }
+}
+
+/// One record of a sequence: control byte, source byte, message.
+type Step = (u8, u8, String);
+
+fn write_sequence(out: &Path, name: &str, steps: &[Step]) {
+    let records: Vec<(u8, u8, &[u8])> = steps
+        .iter()
+        .map(|(control, source, text)| (*control, *source, text.as_bytes()))
+        .collect();
+    write(out, "sip_endpoint", name, &encode(&records));
+}
+
+/// Clock steps (indices into `STEPS_MS`).
+const NOW: u8 = 0;
+const MS_500: u8 = 7;
+const S_1: u8 = 8;
+const S_2: u8 = 9;
+const S_4: u8 = 10;
+const S_32: u8 = 12;
+const MIN_10: u8 = 14;
+const HOUR: u8 = 15;
+
+fn sip_seeds(out: &Path) {
+    let auth = |n: u8| format!("Authorization: @AUTH{}@", char::from(b'0' + n));
+    let mut anna = Phone::new("101", 0, 0);
+    let mut piotr = Phone::new("102", 1, 2);
+    let mut ewa = Phone::new("103", 3, 1);
+
+    // Register, refresh, register a second contact, unregister all.
+    let a1 = auth(1);
+    let steps = vec![
+        (
+            NOW,
+            anna.source,
+            anna.request("REGISTER", "101", &["Expires: 3600"], ""),
+        ),
+        (
+            NOW,
+            anna.source,
+            anna.request("REGISTER", "101", &["Expires: 3600", &a1], ""),
+        ),
+        (
+            S_32,
+            anna.source,
+            anna.request("REGISTER", "101", &["Expires: 120", &a1], ""),
+        ),
+        (
+            NOW,
+            anna.source,
+            anna.request("REGISTER", "101", &["Expires: 30", &a1], ""),
+        ),
+        (
+            MIN_10,
+            anna.source,
+            anna.request("REGISTER", "101", &["Expires: 0", &a1], "")
+                .replace("Contact: <sip:101@127.0.0.1:5060>", "Contact: *"),
+        ),
+    ];
+    write_sequence(out, "register.seq", &steps);
+
+    // Registration that lapses, then a stale nonce, a wrong password, an unknown user,
+    // SHA-256, and 103 removed by a configuration change.
+    let steps = vec![
+        (
+            NOW,
+            ewa.source,
+            ewa.request("REGISTER", "103", &["Expires: 60"], ""),
+        ),
+        (
+            NOW,
+            ewa.source,
+            ewa.request("REGISTER", "103", &["Expires: 60", &auth(3)], ""),
+        ),
+        (
+            HOUR,
+            ewa.source,
+            ewa.request("REGISTER", "103", &["Expires: 60", &auth(3)], ""),
+        ),
+        (
+            NOW,
+            ewa.source,
+            ewa.request("REGISTER", "103", &[&auth(0)], ""),
+        ),
+        (
+            NOW,
+            ewa.source,
+            ewa.request("REGISTER", "109", &[&auth(9)], ""),
+        ),
+        (
+            NOW,
+            ewa.source,
+            ewa.request("REGISTER", "103", &["Authorization: @SHA2563@"], ""),
+        ),
+        (
+            RECONFIGURE,
+            ewa.source,
+            ewa.request("REGISTER", "103", &[&auth(3)], ""),
+        ),
+        (
+            RECONFIGURE | S_1,
+            ewa.source,
+            ewa.request("REGISTER", "103", &[&auth(3)], ""),
+        ),
+    ];
+    write_sequence(out, "register_stale.seq", &steps);
+
+    // INVITE: challenge, ACK, authenticated INVITE to a number that exists (480) and to one
+    // that does not (404), each ACKed.
+    anna.new_call();
+    let invite = anna.request("INVITE", "102", &[], OFFER);
+    let ack = anna.with_branch("ACK", "102", anna.cseq, anna.branch, &[], "");
+    let invite2 = anna.request("INVITE", "102", &[&a1], OFFER);
+    let ack2 = anna.with_branch("ACK", "102", anna.cseq, anna.branch, &[], "");
+    anna.new_call();
+    let invite3 = anna.request("INVITE", "999", &[&a1], OFFER);
+    let ack3 = anna.with_branch("ACK", "999", anna.cseq, anna.branch, &[], "");
+    let steps = vec![
+        (NOW, anna.source, invite),
+        (NOW, anna.source, ack),
+        (NOW, anna.source, invite2),
+        (NOW, anna.source, ack2),
+        (NOW, anna.source, invite3),
+        (NOW, anna.source, ack3),
+    ];
+    write_sequence(out, "invite.seq", &steps);
+
+    // An INVITE retransmitted and never ACKed (response retransmissions until Timer H), then
+    // CANCELs: for the live INVITE transaction and for none.
+    piotr.new_call();
+    let invite = piotr.request("INVITE", "100", &[&auth(2)], OFFER);
+    let cancel = piotr.with_branch("CANCEL", "100", piotr.cseq, piotr.branch, &[], "");
+    let late_ack = piotr.with_branch("ACK", "100", piotr.cseq, piotr.branch, &[], "");
+    let stray = piotr.with_branch("CANCEL", "100", 77, 77, &[], "");
+    let steps = vec![
+        (NOW, piotr.source, piotr.request("REGISTER", "102", &[], "")),
+        (TWICE, piotr.source, invite.clone()),
+        (MS_500, piotr.source, cancel.clone()),
+        (S_1, piotr.source, invite),
+        (S_2, piotr.source, cancel),
+        (S_4, piotr.source, stray),
+        (S_32, piotr.source, late_ack),
+    ];
+    write_sequence(out, "invite_cancel.seq", &steps);
+
+    // The other methods, in and out of a dialog; OPTIONS over TCP, two in one segment.
+    piotr.new_call();
+    let mut tcp_options = piotr.request("OPTIONS", "101", &[], "");
+    tcp_options.push_str(&piotr.request("OPTIONS", "101", &[&auth(2)], ""));
+    let mut steps = vec![
+        (NOW, piotr.source, piotr.request("REGISTER", "102", &[], "")),
+        (TCP, piotr.source, tcp_options),
+    ];
+    for method in [
+        "BYE",
+        "REFER",
+        "NOTIFY",
+        "INFO",
+        "SUBSCRIBE",
+        "UPDATE",
+        "PRACK",
+        "PUBLISH",
+        "FOO",
+    ] {
+        steps.push((NOW, piotr.source, piotr.request(method, "101", &[], "")));
+    }
+    steps.push((
+        NOW,
+        piotr.source,
+        piotr.request("MESSAGE", "101", &[&auth(2)], ""),
+    ));
+    let options = piotr.request("OPTIONS", "101", &[], "");
+    steps.push((
+        NOW,
+        piotr.source,
+        options.replace("Max-Forwards: 70", "Max-Forwards: 0"),
+    ));
+    let bye = piotr.request("BYE", "101", &[], "");
+    steps.push((
+        NOW,
+        piotr.source,
+        bye.replace("Max-Forwards: 70", "Max-Forwards: 0"),
+    ));
+    let in_dialog = piotr
+        .request("INVITE", "101", &[&auth(2)], OFFER)
+        .replace("To: <sip:101@127.0.0.1>", "To: <sip:101@127.0.0.1>;tag=abc");
+    steps.push((NOW, piotr.source, in_dialog));
+    write_sequence(out, "methods.seq", &steps);
+
+    // A flood from an unregistered source, and from a registered phone's address and another
+    // port on the same host.
+    let mut steps = vec![
+        (NOW, anna.source, anna.request("REGISTER", "101", &[], "")),
+        (
+            NOW,
+            anna.source,
+            anna.request("REGISTER", "101", &[&a1], ""),
+        ),
+    ];
+    // Short pings, each delivered twice: 50 from each source in one instant (burst 40).
+    let mut scanner = Phone::new("scanner", 0, 3);
+    let ping = |phone: &Phone, n: u32| {
+        format!(
+            "OPTIONS sip:100@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {};branch=z9hG4bK{n}\r\n\
+             From: <sip:s@h>;tag=1\r\nTo: <sip:100@h>\r\nCall-ID: {n}\r\nCSeq: 1 OPTIONS\r\n\r\n",
+            phone.host
+        )
+    };
+    for n in 0..25 {
+        steps.push((TWICE, anna.source, ping(&anna, n)));
+        steps.push((TWICE, scanner.source, ping(&scanner, n)));
+    }
+    steps.push((
+        S_1,
+        scanner.source,
+        scanner.request("INVITE", "100", &[], OFFER),
+    ));
+    write_sequence(out, "flood.seq", &steps);
+
+    // Malformed messages, a response, keep-alives, compact and folded headers.
+    let good = anna.request("OPTIONS", "101", &[], "");
+    let steps = vec![
+        (NOW, anna.source, "\r\n\r\n".to_owned()),
+        (
+            NOW,
+            anna.source,
+            good.replace("Via: ", "v: ").replace("Call-ID", "i"),
+        ),
+        (
+            NOW,
+            anna.source,
+            good.replace("Max-Forwards: 70\r\n", "Max-Forwards:\r\n 70\r\n"),
+        ),
+        (NOW, anna.source, good.replace("Call-ID", "X-Call")),
+        (NOW, anna.source, good.replace("SIP/2.0\r\n", "SIP/3.0\r\n")),
+        (
+            NOW,
+            anna.source,
+            good.replace("sip:101@127.0.0.1:5060", "tel:101"),
+        ),
+        (
+            NOW,
+            anna.source,
+            good.replace("CSeq: ", "CSeq: 99999999999 "),
+        ),
+        (
+            NOW,
+            anna.source,
+            good.replace("Content-Length: 0", "Content-Length: 10"),
+        ),
+        (TCP, anna.source, good.replace("Content-Length: 0\r\n", "")),
+        (
+            NOW,
+            anna.source,
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1\r\n\r\n".to_owned(),
+        ),
+    ];
+    write_sequence(out, "malformed.seq", &steps);
+}
+
+fn sdp_seeds(out: &Path) {
+    let seeds = [
+        (
+            "sipp.sdp",
+            "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\n\
+            c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        ),
+        ("phone.sdp", OFFER),
+        (
+            "hold.sdp",
+            "v=0\no=- 1 2 IN IP4 10.0.0.5\ns=call\nc=IN IP4 0.0.0.0\nt=0 0\n\
+            m=audio 4000 RTP/AVP 8 101\na=rtpmap:8 PCMA/8000\na=rtpmap:101 telephone-event/8000\n\
+            a=sendonly\n",
+        ),
+        (
+            "video.sdp",
+            "v=0\r\no=- 7 7 IN IP6 2001:db8::1\r\ns=-\r\nt=0 0\r\n\
+            m=video 5002 RTP/AVP 96\r\nc=IN IP6 2001:db8::1\r\na=rtpmap:96 H264/90000\r\n\
+            m=audio 5000 RTP/AVP 18 0\r\nc=IN IP6 2001:db8::1\r\na=rtpmap:18 G729/8000\r\n\
+            a=ptime:30\r\na=recvonly\r\nm=audio 0 RTP/AVP 8\r\n",
+        ),
+        (
+            "opus.sdp",
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1/127\r\n\
+            t=0 0\r\nm=audio 7078/2 RTP/SAVP 111 0\r\na=rtpmap:111 opus/48000/2\r\n\
+            a=rtpmap:0 PCMU/8000\r\na=inactive\r\n",
+        ),
+    ];
+    for (name, text) in seeds {
+        write(out, "sdp_parse", name, text.as_bytes());
+    }
 }

@@ -1,5 +1,7 @@
 //! Fixed configurations shared by the fuzz targets and the seed generator.
 
+pub mod sip;
+
 use firmware_config::default::factory_default;
 use firmware_config::sample::{self, Size};
 use firmware_config::Config;
