@@ -8,7 +8,10 @@
 //! PBX anchors all media, so a phone never learns another phone's address, music can replace a
 //! party at any moment, and the two legs may use different G.711 laws.
 
+pub mod bridge;
 pub mod g711;
+pub mod ports;
+pub mod rtp;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
