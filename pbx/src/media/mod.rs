@@ -10,8 +10,12 @@
 
 pub mod bridge;
 pub mod g711;
+pub mod music;
+pub mod player;
 pub mod ports;
 pub mod rtp;
+pub mod tones;
+pub mod wav;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
