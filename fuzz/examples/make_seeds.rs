@@ -58,6 +58,7 @@ fn main() {
     write(out, "postcard_body", "v1-fixture.body", body);
     sip_seeds(out);
     sdp_seeds(out);
+    rtp_relay_seeds(out);
 }
 
 /// A phone at one of the fuzz target's sources, writing requests like SIPp's scenarios in
@@ -436,4 +437,35 @@ fn sdp_seeds(out: &Path) {
     for (name, text) in seeds {
         write(out, "sdp_parse", name, text.as_bytes());
     }
+}
+
+/// RTP packets for `rtp_relay`: three parameter bytes (flags, A's and B's telephone-event
+/// types), then the datagram.
+fn rtp_relay_seeds(out: &Path) {
+    let header = |flags: u8, pt: u8, b0: u8| -> Vec<u8> {
+        vec![flags, 101, 96, b0, pt, 0x12, 0x34, 0, 0, 0x0a, 0, 0xde, 0xad, 0xbe, 0xef]
+    };
+    // µ-law to A-law, 20 ms of audio.
+    let mut audio = header(0b0000_1110, 0, 0x80);
+    audio.extend((0..160u8).map(|i| i.wrapping_mul(37)));
+    write(out, "rtp_relay", "ulaw-to-alaw.bin", &audio);
+    // A-law, same law both sides, marker set.
+    let mut same = header(0b0000_0011, 0x88, 0x80);
+    same.extend([0xd5; 160]);
+    write(out, "rtp_relay", "alaw-same.bin", &same);
+    // A telephone-event (digit 5, end bit) mapped from 101 to 96.
+    let mut event = header(0b0000_1100, 101, 0x80);
+    event.extend([5, 0x8a, 0x03, 0x20]);
+    write(out, "rtp_relay", "event.bin", &event);
+    // One CSRC, a one-word extension, two bytes of padding.
+    let mut full = header(0b0000_0010, 0, 0xb1);
+    full.extend([1, 2, 3, 4, 0xbe, 0xde, 0, 1, 9, 9, 9, 9, 0x7f, 0x80, 0xff, 0, 2]);
+    write(out, "rtp_relay", "csrc-ext-padding.bin", &full);
+    // Comfort noise (dropped), and B on hold (sendonly: dropped).
+    let mut cn = header(0, 13, 0x80);
+    cn.push(40);
+    write(out, "rtp_relay", "comfort-noise.bin", &cn);
+    let mut hold = header(0b0001_0000, 0, 0x80);
+    hold.extend([0xff; 160]);
+    write(out, "rtp_relay", "b-on-hold.bin", &hold);
 }

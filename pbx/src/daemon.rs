@@ -85,8 +85,7 @@ async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Resul
     let now = chrono::Utc::now();
     let router = Router::new(Arc::clone(&config), Crm::default(), now);
     let switch = Switch::new(endpoint, router);
-    // The RTP engine is not merged yet: calls are signalled but carry no audio until it is.
-    let mut engine = |_c: media::Command| -> Option<media::Event> { None };
+    let mut engine = media::engine::Engine::new(media_bind_ip(&config, local.media_ip));
     let stop = async {
         tokio::select! {
             _ = term.recv() => info!("SIGTERM received"),
@@ -94,7 +93,9 @@ async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Resul
         }
     };
     info!("ready");
-    listeners.run(switch, &mut engine, stop).await;
+    listeners
+        .run(switch, |command| engine.apply(command), stop)
+        .await;
     Ok(())
 }
 
@@ -116,6 +117,17 @@ fn advertised(bound: &[(Transport, SocketAddr)]) -> Local {
         .map(|a| a.ip())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
     Local { udp, tcp, media_ip }
+}
+
+/// Where the RTP sockets bind: the SIP listen address's IP when it names one, else every
+/// address (while SDP advertises `advertised`).
+fn media_bind_ip(config: &Config, advertised: IpAddr) -> IpAddr {
+    let listen = config.system.sip_listen.iter().map(|l| l.address.ip());
+    match listen.clone().find(|ip| !ip.is_unspecified()) {
+        Some(ip) => ip,
+        None if advertised.is_ipv6() => IpAddr::from([0u16; 8]),
+        None => IpAddr::from([0, 0, 0, 0]),
+    }
 }
 
 /// The source address the kernel would pick towards a public address.

@@ -612,12 +612,25 @@ impl Phone {
     }
 
     /// The latest call's recording; panics if the phone recorded none. Read it after the
-    /// call closed.
+    /// call closed: sndfile completes the WAV header only when it closes the file, a moment
+    /// after `CALL_CLOSED`, so this waits (5 s at most) until both files have a length.
     #[track_caller]
     pub fn last_recording(&self) -> CallRecording {
-        match self.recordings().pop() {
-            Some(r) => r,
-            None => panic!("{}", self.failure("no recording in rec/")),
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let last = self.recordings().pop();
+            let complete = last.as_ref().is_some_and(|r| {
+                [&r.received, &r.sent]
+                    .iter()
+                    .all(|p| hound::WavReader::open(p).is_ok_and(|w| w.duration() > 0))
+            });
+            match last {
+                Some(r) if complete || Instant::now() >= deadline => return r,
+                None if Instant::now() >= deadline => {
+                    panic!("{}", self.failure("no recording in rec/"))
+                }
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
         }
     }
 }

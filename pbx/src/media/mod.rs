@@ -8,8 +8,17 @@
 //! PBX anchors all media, so a phone never learns another phone's address, music can replace a
 //! party at any moment, and the two legs may use different G.711 laws.
 
+pub mod bridge;
+pub mod clock;
+pub mod engine;
 pub mod g711;
+pub mod leg;
+pub mod music;
+pub mod player;
 pub mod ports;
+pub mod rtp;
+pub mod tones;
+pub mod wav;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

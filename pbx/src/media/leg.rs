@@ -1,0 +1,136 @@
+//! One open leg: its socket, the state the packet paths read, and its receive loop.
+//!
+//! Each leg is an `Arc<Leg>` shared by its receive task, its bridged peer's receive task
+//! (which sends through this leg's socket) and the player clock. The state sits behind a
+//! small mutex held only to copy a few words out; no path ever holds two legs' locks at once,
+//! so there is no lock order to get wrong.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+
+use super::bridge::{self, LegMedia};
+use super::LegId;
+
+/// The largest datagram relayed; longer ones are cut (and then fail to parse or are relayed
+/// short: G.711 at 20 ms is 172 bytes).
+const MAX_DATAGRAM: usize = 1500;
+
+/// What is sent to a leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Nothing (new, or muted).
+    Nothing,
+    /// What its bridged peer sends.
+    Relay,
+    /// A player's audio (what the leg sends is discarded).
+    Player,
+}
+
+/// A leg's mutable state.
+#[derive(Debug)]
+pub struct LegState {
+    /// Negotiated parameters and latched source.
+    pub media: LegMedia,
+    /// The leg this one's packets are relayed to.
+    pub peer: Option<Arc<Leg>>,
+    /// What is sent to this leg.
+    pub output: Output,
+}
+
+/// An open leg.
+#[derive(Debug)]
+pub struct Leg {
+    /// Which leg.
+    pub id: LegId,
+    /// Its RTP socket: it receives the far end's packets and sends everything to it.
+    pub socket: UdpSocket,
+    state: Mutex<LegState>,
+}
+
+impl Leg {
+    /// A new leg on `socket`: nothing known, nothing sent.
+    pub fn new(id: LegId, socket: UdpSocket) -> Leg {
+        Leg {
+            id,
+            socket,
+            state: Mutex::new(LegState {
+                media: LegMedia::default(),
+                peer: None,
+                output: Output::Nothing,
+            }),
+        }
+    }
+
+    /// Locks the state (a panic elsewhere while holding it leaves valid data: recovered).
+    pub fn state(&self) -> MutexGuard<'_, LegState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Undoes this leg's bridge, both ways. Locks one leg at a time.
+    pub fn unbridge(self: &Arc<Leg>) {
+        let peer = {
+            let mut state = self.state();
+            if state.output == Output::Relay {
+                state.output = Output::Nothing;
+            }
+            state.peer.take()
+        };
+        let Some(peer) = peer else { return };
+        let mut theirs = peer.state();
+        if theirs.peer.as_ref().is_some_and(|p| Arc::ptr_eq(p, self)) {
+            theirs.peer = None;
+            if theirs.output == Output::Relay {
+                theirs.output = Output::Nothing;
+            }
+        }
+    }
+}
+
+/// Receives the leg's packets until the task is aborted.
+pub async fn receive(leg: Arc<Leg>) {
+    let mut buf = [0u8; MAX_DATAGRAM];
+    loop {
+        match leg.socket.recv_from(&mut buf).await {
+            Ok((len, source)) => on_packet(&leg, &mut buf[..len], source),
+            Err(e) => {
+                tracing::debug!(leg = leg.id.0, error = %e, "RTP receive error");
+                // Never spin on a persistent error.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// One received packet: latch, then relay to the peer if there is one that listens.
+fn on_packet(leg: &Leg, packet: &mut [u8], source: SocketAddr) {
+    let (from, peer) = {
+        let mut state = leg.state();
+        if state.media.observe(packet, source) {
+            tracing::debug!(leg = leg.id.0, %source, "RTP source latched");
+        }
+        let peer = match state.output {
+            Output::Player => None,
+            Output::Nothing | Output::Relay => state.peer.clone(),
+        };
+        (state.media, peer)
+    };
+    let Some(peer) = peer else { return };
+    let to = {
+        let state = peer.state();
+        if state.output != Output::Relay {
+            return;
+        }
+        state.media
+    };
+    if let Ok(destination) = bridge::relay(packet, &from, &to) {
+        // A full socket buffer drops the packet, as the network would.
+        if let Err(e) = peer.socket.try_send_to(packet, destination) {
+            tracing::trace!(leg = peer.id.0, error = %e, "RTP send failed");
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Generated audio: a looping clip of 8 kHz linear samples cut into 20 ms G.711 frames.
+//!
+//! Every [`Source`] becomes a [`Clip`] shared by all legs that play it: ringback and the
+//! built-in hold music are synthesised once per process, a WAV file is loaded once per
+//! engine ([`super::engine`] caches it), and silence is a single frame. A [`Player`] is the
+//! position in a clip: a few bytes per playing leg.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use super::g711::Law;
+use super::{music, tones, wav, Source};
+
+/// Samples per second of everything played.
+pub const SAMPLE_RATE: u32 = 8000;
+
+/// Samples (and G.711 bytes) in one 20 ms frame.
+pub const FRAME_SAMPLES: usize = 160;
+
+/// Audio to loop: linear 16-bit samples at [`SAMPLE_RATE`], shared between legs.
+pub type Clip = Arc<[i16]>;
+
+/// A one-frame clip of silence.
+pub fn silence() -> Clip {
+    static SILENCE: OnceLock<Clip> = OnceLock::new();
+    SILENCE
+        .get_or_init(|| Arc::from(vec![0i16; FRAME_SAMPLES]))
+        .clone()
+}
+
+/// The built-in hold music (synthesised on first use).
+pub fn builtin_music() -> Clip {
+    static MUSIC: OnceLock<Clip> = OnceLock::new();
+    MUSIC.get_or_init(|| Arc::from(music::render())).clone()
+}
+
+/// Hold music from `path` when it loads, else (with a warning naming the file and the
+/// reason) the built-in music. Reads the file: call it off the packet path.
+pub fn hold_music(path: Option<&Path>) -> Clip {
+    let Some(path) = path else {
+        return builtin_music();
+    };
+    match wav::load(path) {
+        Ok(samples) => Arc::from(samples),
+        Err(e) => {
+            tracing::warn!(
+                file = %path.display(),
+                reason = %e,
+                "hold music file unusable, playing the built-in music instead"
+            );
+            builtin_music()
+        }
+    }
+}
+
+/// The clip for a source that needs no file: ringback, silence, or the built-in music (a
+/// `HoldMusic` file is loaded by [`hold_music`]).
+pub fn builtin_clip(source: &Source) -> Clip {
+    match source {
+        Source::Ringback(country) => tones::ringback(*country),
+        Source::Silence => silence(),
+        Source::HoldMusic(_) => builtin_music(),
+    }
+}
+
+/// A position in a looping clip.
+#[derive(Debug, Clone)]
+pub struct Player {
+    clip: Clip,
+    pos: usize,
+}
+
+impl Player {
+    /// Starts `clip` from its beginning.
+    pub fn new(clip: Clip) -> Player {
+        Player { clip, pos: 0 }
+    }
+
+    /// Replaces the clip (e.g. when a file finished loading), starting it from the beginning.
+    pub fn set_clip(&mut self, clip: Clip) {
+        self.clip = clip;
+        self.pos = 0;
+    }
+
+    /// Fills `out` with the next 20 ms encoded in `law`, looping at the clip's end (an empty
+    /// clip gives silence).
+    pub fn next_frame(&mut self, law: Law, out: &mut [u8; FRAME_SAMPLES]) {
+        if self.clip.is_empty() {
+            out.fill(law.silence());
+            return;
+        }
+        for byte in out.iter_mut() {
+            if self.pos >= self.clip.len() {
+                self.pos = 0;
+            }
+            *byte = law.encode(self.clip[self.pos]);
+            self.pos += 1;
+        }
+    }
+
+    /// Skips `frames` frames (the pacing clock fell behind and dropped them).
+    pub fn skip(&mut self, frames: u32) {
+        if let Some(len) = std::num::NonZeroUsize::new(self.clip.len()) {
+            let step = (frames as usize).wrapping_mul(FRAME_SAMPLES) % len.get();
+            self.pos = (self.pos % len.get() + step) % len.get();
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::media::g711;
+
+    /// The decoded frames of `frames` × 20 ms of `clip` in `law`.
+    pub(crate) fn frames(clip: Clip, law: Law, frames: usize) -> Vec<[i16; FRAME_SAMPLES]> {
+        let mut player = Player::new(clip);
+        (0..frames)
+            .map(|_| {
+                let mut enc = [0u8; FRAME_SAMPLES];
+                player.next_frame(law, &mut enc);
+                let mut pcm = [0i16; FRAME_SAMPLES];
+                g711::decode(law, &enc, &mut pcm);
+                pcm
+            })
+            .collect()
+    }
+
+    /// Mean square of a frame.
+    pub(crate) fn energy(frame: &[i16]) -> f64 {
+        frame.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / frame.len() as f64
+    }
+
+    #[test]
+    fn the_player_loops_its_clip() {
+        let clip: Clip = Arc::from((0..100).map(|i| i * 100).collect::<Vec<i16>>());
+        let mut p = Player::new(clip);
+        let mut out = [0u8; FRAME_SAMPLES];
+        p.next_frame(Law::Alaw, &mut out);
+        assert_eq!(out[0], Law::Alaw.encode(0));
+        assert_eq!(out[99], Law::Alaw.encode(9900));
+        assert_eq!(out[100], Law::Alaw.encode(0));
+        assert_eq!(out[159], Law::Alaw.encode(5900));
+        p.skip(1); // 160 ahead: from 60 to 20
+        p.next_frame(Law::Ulaw, &mut out);
+        assert_eq!(out[0], Law::Ulaw.encode(2000));
+    }
+
+    #[test]
+    fn silence_and_an_empty_clip_are_silent() {
+        for clip in [silence(), Arc::from(Vec::new())] {
+            let mut p = Player::new(clip);
+            let mut out = [1u8; FRAME_SAMPLES];
+            p.next_frame(Law::Ulaw, &mut out);
+            assert!(out.iter().all(|b| *b == Law::Ulaw.silence()));
+            p.skip(3);
+        }
+    }
+
+    #[test]
+    fn a_missing_file_falls_back_to_the_builtin_music() {
+        let clip = hold_music(Some(Path::new("/nonexistent/centrala-hold.wav")));
+        assert!(Arc::ptr_eq(&clip, &builtin_music()));
+        assert!(Arc::ptr_eq(&hold_music(None), &builtin_music()));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_wav_falls_back_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hold.wav");
+        std::fs::write(&path, b"this is not a RIFF file at all").unwrap();
+        assert!(Arc::ptr_eq(&hold_music(Some(&path)), &builtin_music()));
+    }
+}
