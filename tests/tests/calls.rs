@@ -7,12 +7,16 @@
 
 use std::time::{Duration, Instant};
 
+use centrala_e2e::audio::Recording;
 use centrala_e2e::baresip::{AnswerMode, CallOutcome, Phone, PhoneConfig};
 use centrala_e2e::pbx::{add_employee, group_mut, password, Pbx};
 use centrala_e2e::ports::free_port;
 use centrala_e2e::sipp::{Sipp, SippProcess};
 use firmware_config::group::{Distribution, Unanswered};
 use firmware_config::number::Extension;
+
+/// The tone the agent's phone sends, told apart from the callers' 1000 Hz.
+const AGENT_TONE: f64 = 600.0;
 
 /// A SIPp callee reachable as device `user`: registered from a free port (its Contact is that
 /// port), then `scenario` waits for the INVITE on the same port.
@@ -237,7 +241,8 @@ fn callers_waiting_for_an_agent_are_served_first_come_first_served() {
         let member: Extension = "101".parse().expect("extension");
         assert!(g.members.push(member).is_ok());
     });
-    let mut agent = phone(&mut pbx, "101", AnswerMode::Auto);
+    let mut agent = Phone::start(PhoneConfig::registered("101", pbx.port()).tone(AGENT_TONE));
+    agent.wait_registered();
     let mut other = phone(&mut pbx, "103", AnswerMode::Auto);
     // The only member is busy on a call of their own.
     agent.dial(&pbx.uri("103"));
@@ -250,16 +255,38 @@ fn callers_waiting_for_an_agent_are_served_first_come_first_served() {
     second.dial(&pbx.uri("100"));
     established(&mut second, &pbx);
     pbx.wait_for_all(&["call started", "caller=105"]);
-    // The agent becomes free: the caller who came first is served first.
+    // Both wait, hearing hold music, until the agent becomes free; then the caller who came
+    // first is served first.
+    std::thread::sleep(Duration::from_secs(2));
     agent.hangup();
     agent.wait_event("CALL_CLOSED");
     // (An auto-answering baresip reports no CALL_INCOMING, only CALL_ESTABLISHED.)
     let taken = agent.wait_event_for("CALL_ESTABLISHED", Duration::from_secs(10));
     assert!(taken.peer.contains("104"), "first served: {taken:?}");
+    std::thread::sleep(Duration::from_millis(1500));
     agent.hangup();
     agent.wait_event("CALL_CLOSED");
     first.wait_event("CALL_CLOSED");
     let taken = agent.wait_event_for("CALL_ESTABLISHED", Duration::from_secs(10));
     assert!(taken.peer.contains("105"), "then the second: {taken:?}");
+    // What the first caller heard: music while waiting (RTP from Centrala), then the agent.
+    let heard = Recording::read(&first.last_recording().received);
+    let waiting = heard.slice(0.3, 1.8);
+    let summary = waiting.describe(&[AGENT_TONE]);
+    assert!(
+        waiting.audible() >= Duration::from_millis(1200),
+        "hold music: {summary}"
+    );
+    assert!(
+        waiting.tone_fraction(AGENT_TONE) < 0.2,
+        "not the agent yet: {summary}"
+    );
+    let end = heard.duration().as_secs_f64();
+    let talking = heard.slice(end - 1.0, end);
+    assert!(
+        talking.tone_fraction(AGENT_TONE) > 0.5,
+        "then the agent: {}",
+        talking.describe(&[AGENT_TONE])
+    );
     pbx.stop();
 }
