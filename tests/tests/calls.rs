@@ -290,3 +290,47 @@ fn callers_waiting_for_an_agent_are_served_first_come_first_served() {
     );
     pbx.stop();
 }
+
+#[test]
+fn nobody_answering_in_order_puts_the_caller_on_hold_music_after_the_ring_times() {
+    let mut pbx = Pbx::start_with(|c| {
+        add_employee(c, "104", "Caller Four");
+        let g = group_mut(c, "office");
+        g.distribution = Distribution::InOrder;
+        g.ring_time_secs = 5;
+        g.unanswered = Unanswered::WaitForAgent;
+        g.members.clear();
+        for m in ["101", "102"] {
+            let member: Extension = m.parse().expect("extension");
+            assert!(g.members.push(member).is_ok());
+        }
+    });
+    let mut m: Vec<Phone> = ["101", "102"]
+        .iter()
+        .map(|u| phone(&mut pbx, u, AnswerMode::Manual))
+        .collect();
+    let mut caller = phone(&mut pbx, "104", AnswerMode::Auto);
+    let start = Instant::now();
+    caller.dial(&pbx.uri("100"));
+    m[0].wait_event("CALL_INCOMING");
+    m[1].wait_event_for("CALL_INCOMING", Duration::from_secs(8));
+    // Nobody answers: after both ring times the caller is answered with hold music.
+    established(&mut caller, &pbx);
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_secs(9),
+        "answered after {waited:?}, before the two ring times were over"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    caller.hangup();
+    caller.wait_event("CALL_CLOSED");
+    let heard = Recording::read(&caller.last_recording().received);
+    let end = heard.duration().as_secs_f64();
+    let music = heard.slice((end - 1.8).max(0.0), end);
+    assert!(
+        music.audible() >= Duration::from_millis(1200),
+        "hold music after the answer: {}",
+        music.describe(&[])
+    );
+    pbx.stop();
+}

@@ -1,1 +1,1 @@
-/work/wt-fuzzbench/bench/rtp-sink/target/release/rtp-sink: /work/wt-fuzzbench/bench/rtp-sink/src/main.rs
+/work/main/bench/rtp-sink/target/release/rtp-sink: /work/main/bench/rtp-sink/src/main.rs
