@@ -167,11 +167,6 @@ impl Players {
     pub fn len(&self) -> usize {
         self.table.len()
     }
-
-    /// Whether nothing plays.
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
-    }
 }
 
 /// The clock task: ticks every 20 ms until nothing plays.

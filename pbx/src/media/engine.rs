@@ -5,6 +5,11 @@
 //! 20 ms clock ([`super::clock`]). [`Engine::apply`] never waits on the network: binding is
 //! synchronous, and a hold-music file is loaded on the blocking pool while the leg hears
 //! silence (then cached while the file is unchanged).
+//!
+//! `Mute` stops what is sent *to* the leg (player or relay); what the leg sends still reaches
+//! a bridged peer. `Play` and `Close` undo the leg's bridge both ways. Commands for a leg
+//! that is not open are ignored (logged at debug level); `Open` of a leg that is open closes
+//! it first.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -193,9 +198,11 @@ impl Engine {
         let (Some(leg_a), Some(leg_b)) = (self.leg(a, "bridge"), self.leg(b, "bridge")) else {
             return;
         };
-        for (leg, peer) in [(&leg_a, &leg_b), (&leg_b, &leg_a)] {
+        for leg in [&leg_a, &leg_b] {
             clock::lock(&self.players).stop(leg.id);
             leg.unbridge();
+        }
+        for (leg, peer) in [(&leg_a, &leg_b), (&leg_b, &leg_a)] {
             let mut state = leg.state();
             state.peer = Some(peer.clone());
             state.output = Output::Relay;

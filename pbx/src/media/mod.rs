@@ -9,10 +9,10 @@
 //! party at any moment, and the two legs may use different G.711 laws.
 
 pub mod bridge;
-pub mod clock;
+mod clock;
 pub mod engine;
 pub mod g711;
-pub mod leg;
+mod leg;
 pub mod music;
 pub mod player;
 pub mod ports;

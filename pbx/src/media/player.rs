@@ -1,4 +1,4 @@
-//! Generated audio: a looping clip of 8 kHz linear samples cut into 20 ms G.711 frames.
+//! Generated audio: a looping clip, encoded once in both G.711 laws, cut into 20 ms frames.
 //!
 //! Every [`Source`] becomes a [`Clip`] shared by all legs that play it: ringback and the
 //! built-in hold music are synthesised once per process, a WAV file is loaded once per
@@ -17,21 +17,62 @@ pub const SAMPLE_RATE: u32 = 8000;
 /// Samples (and G.711 bytes) in one 20 ms frame.
 pub const FRAME_SAMPLES: usize = 160;
 
-/// Audio to loop: linear 16-bit samples at [`SAMPLE_RATE`], shared between legs.
-pub type Clip = Arc<[i16]>;
+/// Audio to loop at [`SAMPLE_RATE`], encoded once in each law so that a frame is a copy (two
+/// bytes per sample in all, like linear audio). Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct Clip {
+    ulaw: Arc<[u8]>,
+    alaw: Arc<[u8]>,
+}
+
+impl Clip {
+    /// Encodes linear samples.
+    pub fn from_samples(samples: &[i16]) -> Clip {
+        let encode = |law: Law| samples.iter().map(|s| law.encode(*s)).collect();
+        Clip {
+            ulaw: encode(Law::Ulaw),
+            alaw: encode(Law::Alaw),
+        }
+    }
+
+    /// The clip in `law`.
+    pub fn encoded(&self, law: Law) -> &[u8] {
+        match law {
+            Law::Ulaw => &self.ulaw,
+            Law::Alaw => &self.alaw,
+        }
+    }
+
+    /// Its length in samples.
+    pub fn len(&self) -> usize {
+        self.ulaw.len()
+    }
+
+    /// Whether it has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.ulaw.is_empty()
+    }
+
+    /// Whether both are the same shared clip.
+    pub fn same(&self, other: &Clip) -> bool {
+        Arc::ptr_eq(&self.ulaw, &other.ulaw)
+    }
+}
 
 /// A one-frame clip of silence.
 pub fn silence() -> Clip {
     static SILENCE: OnceLock<Clip> = OnceLock::new();
     SILENCE
-        .get_or_init(|| Arc::from(vec![0i16; FRAME_SAMPLES]))
+        .get_or_init(|| Clip::from_samples(&[0; FRAME_SAMPLES]))
         .clone()
 }
 
 /// The built-in hold music (synthesised on first use).
 pub fn builtin_music() -> Clip {
     static MUSIC: OnceLock<Clip> = OnceLock::new();
-    MUSIC.get_or_init(|| Arc::from(music::render())).clone()
+    MUSIC
+        .get_or_init(|| Clip::from_samples(&music::render()))
+        .clone()
 }
 
 /// Hold music from `path` when it loads, else (with a warning naming the file and the
@@ -41,7 +82,7 @@ pub fn hold_music(path: Option<&Path>) -> Clip {
         return builtin_music();
     };
     match wav::load(path) {
-        Ok(samples) => Arc::from(samples),
+        Ok(samples) => Clip::from_samples(&samples),
         Err(e) => {
             tracing::warn!(
                 file = %path.display(),
@@ -85,16 +126,20 @@ impl Player {
     /// Fills `out` with the next 20 ms encoded in `law`, looping at the clip's end (an empty
     /// clip gives silence).
     pub fn next_frame(&mut self, law: Law, out: &mut [u8; FRAME_SAMPLES]) {
-        if self.clip.is_empty() {
+        let bytes = self.clip.encoded(law);
+        if bytes.is_empty() {
             out.fill(law.silence());
             return;
         }
-        for byte in out.iter_mut() {
-            if self.pos >= self.clip.len() {
+        let mut filled = 0;
+        while filled < out.len() {
+            if self.pos >= bytes.len() {
                 self.pos = 0;
             }
-            *byte = law.encode(self.clip[self.pos]);
-            self.pos += 1;
+            let n = (bytes.len() - self.pos).min(out.len() - filled);
+            out[filled..filled + n].copy_from_slice(&bytes[self.pos..self.pos + n]);
+            filled += n;
+            self.pos += n;
         }
     }
 
@@ -133,7 +178,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_player_loops_its_clip() {
-        let clip: Clip = Arc::from((0..100).map(|i| i * 100).collect::<Vec<i16>>());
+        let clip = Clip::from_samples(&(0..100).map(|i| i * 100).collect::<Vec<i16>>());
         let mut p = Player::new(clip);
         let mut out = [0u8; FRAME_SAMPLES];
         p.next_frame(Law::Alaw, &mut out);
@@ -148,7 +193,7 @@ pub(crate) mod tests {
 
     #[test]
     fn silence_and_an_empty_clip_are_silent() {
-        for clip in [silence(), Arc::from(Vec::new())] {
+        for clip in [silence(), Clip::from_samples(&[])] {
             let mut p = Player::new(clip);
             let mut out = [1u8; FRAME_SAMPLES];
             p.next_frame(Law::Ulaw, &mut out);
@@ -160,8 +205,8 @@ pub(crate) mod tests {
     #[test]
     fn a_missing_file_falls_back_to_the_builtin_music() {
         let clip = hold_music(Some(Path::new("/nonexistent/centrala-hold.wav")));
-        assert!(Arc::ptr_eq(&clip, &builtin_music()));
-        assert!(Arc::ptr_eq(&hold_music(None), &builtin_music()));
+        assert!(clip.same(&builtin_music()));
+        assert!(hold_music(None).same(&builtin_music()));
     }
 
     #[test]
@@ -169,6 +214,6 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hold.wav");
         std::fs::write(&path, b"this is not a RIFF file at all").unwrap();
-        assert!(Arc::ptr_eq(&hold_music(Some(&path)), &builtin_music()));
+        assert!(hold_music(Some(&path)).same(&builtin_music()));
     }
 }

@@ -1,7 +1,7 @@
 //! Call progress tones: the ringback tone of each country's tone plan (ITU-T E.180 and its
 //! supplement), synthesised once per country as one full cadence to loop.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use firmware_config::system::ToneCountry;
 
@@ -52,7 +52,7 @@ pub fn ringback(country: ToneCountry) -> Clip {
         ToneCountry::US => 3,
     };
     CLIPS[slot]
-        .get_or_init(|| Arc::from(render(&cadence(country))))
+        .get_or_init(|| Clip::from_samples(&render(&cadence(country))))
         .clone()
 }
 
@@ -165,9 +165,6 @@ mod tests {
 
     #[test]
     fn clips_are_shared() {
-        assert!(Arc::ptr_eq(
-            &ringback(ToneCountry::US),
-            &ringback(ToneCountry::US)
-        ));
+        assert!(ringback(ToneCountry::US).same(&ringback(ToneCountry::US)));
     }
 }

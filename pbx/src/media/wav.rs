@@ -30,7 +30,12 @@ pub enum WavError {
 
 /// Loads `path` as 8 kHz mono samples. A read error after some audio keeps what was read.
 pub fn load(path: &Path) -> Result<Vec<i16>, WavError> {
-    let mut reader = hound::WavReader::open(path)?;
+    let mut reader = hound::WavReader::open(path).map_err(|e| match e {
+        hound::Error::Unsupported => WavError::Unsupported(
+            "an encoding other than PCM or float (G.711-coded WAV files are not read)".into(),
+        ),
+        other => WavError::Read(other),
+    })?;
     let spec = reader.spec();
     check(&spec)?;
     let channels = usize::from(spec.channels);
@@ -265,6 +270,32 @@ mod tests {
             load(&dir.path().join("nope.wav")),
             Err(WavError::Read(_))
         ));
+    }
+
+    #[test]
+    fn g711_coded_files_are_refused_with_a_reason() {
+        // A minimal WAVE_FORMAT_ALAW (6) file: fmt chunk of 18 bytes, 8 data bytes.
+        let mut f = Vec::new();
+        f.extend_from_slice(b"RIFF");
+        f.extend_from_slice(&(4u32 + 26 + 16).to_le_bytes());
+        f.extend_from_slice(b"WAVEfmt ");
+        f.extend_from_slice(&18u32.to_le_bytes());
+        for v in [6u16, 1] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(&8000u32.to_le_bytes());
+        f.extend_from_slice(&8000u32.to_le_bytes());
+        for v in [1u16, 8, 0] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(b"data");
+        f.extend_from_slice(&8u32.to_le_bytes());
+        f.extend_from_slice(&[0xd5; 8]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alaw.wav");
+        std::fs::write(&path, f).unwrap();
+        let err = load(&path).unwrap_err();
+        assert!(err.to_string().contains("G.711"), "{err}");
     }
 
     #[test]

@@ -290,3 +290,35 @@ fn open_outside_a_runtime_fails_without_panicking() {
         Some(Event::OpenFailed { .. })
     ));
 }
+
+#[tokio::test]
+async fn bridging_again_moves_the_leg_to_its_new_peer() {
+    const C: LegId = LegId(3);
+    let mut e = engine();
+    assert_eq!(e.apply(Command::Open { leg: C, port: 0 }), None);
+    let (pa, pb, pc) = (phone().await, phone().await, phone().await);
+    for (leg, p) in [(A, &pa), (B, &pb), (C, &pc)] {
+        e.apply(Command::Remote {
+            leg,
+            remote: remote(p, Law::Alaw, None),
+        });
+    }
+    e.apply(Command::Bridge { a: A, b: B });
+    e.apply(Command::Bridge { a: A, b: C });
+    pa.send_to(&packet(8, 1, &[0xd5; 160]), at(&e, A))
+        .await
+        .unwrap();
+    let (_, from) = recv(&pc, 1000).await.expect("C hears A");
+    assert_eq!(from, at(&e, C));
+    assert!(recv(&pb, 200).await.is_none(), "B still hears A");
+    pb.send_to(&packet(8, 1, &[0xd5; 160]), at(&e, B))
+        .await
+        .unwrap();
+    assert!(recv(&pa, 200).await.is_none(), "A still hears B");
+    e.apply(Command::Close { leg: C });
+    pa.send_to(&packet(8, 2, &[0xd5; 160]), at(&e, A))
+        .await
+        .unwrap();
+    assert!(recv(&pc, 200).await.is_none());
+    assert_eq!(e.open_legs(), 2);
+}
