@@ -1,8 +1,8 @@
 //! The media engine: carries out the call layer's [`Command`]s on real sockets.
 //!
 //! Each open leg has a UDP socket and a receive task that latches the far end's source and
-//! relays to the bridged peer ([`super::leg`]); generated audio is paced by one shared
-//! 20 ms clock ([`super::clock`]). [`Engine::apply`] never waits on the network: binding is
+//! relays to the bridged peer (`leg.rs`); generated audio is paced by one shared
+//! 20 ms clock (`clock.rs`). [`Engine::apply`] never waits on the network: binding is
 //! synchronous, and a hold-music file is loaded on the blocking pool while the leg hears
 //! silence (then cached while the file is unchanged).
 //!

@@ -1,32 +1,36 @@
-//! The SIP endpoint: the transaction user for everything except calls, sans-IO.
+//! The SIP endpoint: the transaction user, sans-IO. It answers registrations, OPTIONS and
+//! errors itself and hands everything about calls to the [`B2bua`].
 //!
 //! [`Endpoint`] has one way in and one way out, like the router and the transaction layer:
 //! feed one [`Input`] with the current time through [`Endpoint::handle_input`], drain
 //! [`Endpoint::poll_output`] until it is empty, and feed [`Input::Timeout`] at
-//! [`Endpoint::poll_timeout`]. It never reads a clock, a socket or a random source.
+//! [`Endpoint::poll_timeout`]. It never reads a clock, a socket or a random source. The
+//! router's decisions come in as [`Input::Route`]; what the router and the media engine must
+//! hear goes out as [`Output::Route`] and [`Output::Media`] (`crate::switch` connects them).
 //!
 //! Every message goes: rate limiter → [`wire`] (framing, normalisation; a malformed request is
 //! answered statelessly with [`wire::error_response`] or dropped) → the [`Transactions`] layer
 //! (one server transaction per request, so a retransmission is answered from the transaction
-//! and never reaches the registrar twice) → the handlers below → a response built with rsip
-//! types from the request.
+//! and never reaches a handler twice) → the handlers below → a response built from the
+//! request. Responses go through the transaction layer to the B2BUA's client transactions.
 //!
 //! What it answers:
 //! - `REGISTER`: the [`Registrar`] (digest authentication in realm [`REALM`]); 200 lists the
 //!   device's contacts with their `expires` and carries a `Date`.
 //! - `OPTIONS`: 200 with `Allow` ([`ALLOW`]) and `Accept: application/sdp`, with or without
 //!   credentials (phones and load balancers use it as a ping).
-//! - `INVITE` and `MESSAGE` outside a dialog: authenticated first (401 challenge, 403 for wrong
-//!   credentials, never a call); then 404 when the Request-URI's user leads nowhere, and
-//!   otherwise `480 Temporarily Unavailable` with [`NOT_CONNECTED_WARNING`]: calls over SIP are
-//!   the B2BUA's job, which is not connected to this endpoint yet, and we say so rather than
-//!   pretend.
-//! - `CANCEL`: 200 if its INVITE transaction still exists (its final response was sent
-//!   already, so nothing else happens), else 481.
-//! - `BYE`, `REFER`, `NOTIFY`, `INFO` and any request with a To tag: 481 (no dialogs exist yet).
+//! - `INVITE` outside a dialog: authenticated first (401 challenge, 403 for wrong credentials,
+//!   never a call); 404 when the Request-URI's user leads nowhere; otherwise a new call for
+//!   the B2BUA (which answers 488 when there is no usable SDP offer).
+//! - `MESSAGE` outside a dialog: authenticated, then 404 or `480` with a `Warning` (message
+//!   delivery is not served yet).
+//! - `CANCEL`: 200 if its INVITE transaction still exists (the B2BUA then ends the call with
+//!   487), else 481.
+//! - Requests with a To tag: the B2BUA's when they belong to one of its dialogs (BYE,
+//!   re-INVITE, INFO), else 481. `BYE`, `REFER`, `NOTIFY`, `INFO` without a dialog: 481.
 //! - `SUBSCRIBE`, `UPDATE`: 405 with `Allow`. `PRACK`, `PUBLISH` and unknown methods: 501.
 //! - `Max-Forwards: 0` on anything but OPTIONS: 483.
-//! - Responses (we send no requests yet) and ACKs are absorbed silently.
+//! - ACKs for our 2xx go to the B2BUA; ACKs for our failures are absorbed by the transaction.
 //!
 //! Decisions:
 //! - **Where responses go**: always back to the source address and port of the request (for
