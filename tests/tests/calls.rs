@@ -334,3 +334,21 @@ fn nobody_answering_in_order_puts_the_caller_on_hold_music_after_the_ring_times(
     );
     pbx.stop();
 }
+
+#[test]
+fn sigterm_hangs_up_calls_in_progress_with_bye() {
+    let mut pbx = Pbx::start();
+    let mut a = phone(&mut pbx, "101", AnswerMode::Auto);
+    let mut b = phone(&mut pbx, "102", AnswerMode::Auto);
+    a.dial(&pbx.uri("102"));
+    established(&mut a, &pbx);
+    b.wait_event("CALL_ESTABLISHED");
+    let log = pbx.stop();
+    assert!(log.contains("ending every call calls=1"), "{log}");
+    let closed_a = a.wait_event("CALL_CLOSED");
+    let closed_b = b.wait_event("CALL_CLOSED");
+    // baresip reports a BYE it received as "Connection reset by peer" (ECONNRESET).
+    for closed in [closed_a, closed_b] {
+        assert_eq!(closed.param, "Connection reset by peer", "{closed:?}");
+    }
+}
