@@ -1,6 +1,7 @@
 //! The endpoint in virtual time: simulated phones send SIP text, responses are parsed back
 //! with the wire layer.
 
+use super::register::parse_contact;
 use super::*;
 use crate::sip::digest::{expected_response, NonceCount, Qop, QopParams};
 
