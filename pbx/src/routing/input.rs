@@ -105,6 +105,15 @@ pub enum Input {
         /// The new presence.
         presence: Presence,
     },
+    /// Whether an employee has a registered phone: queues offer calls only to employees who
+    /// do (everyone counts as reachable until told otherwise). A call dialled directly still
+    /// rings, and is declined as unreachable by the SIP layer.
+    Reachable {
+        /// Who.
+        employee: Extension,
+        /// Whether any phone is registered.
+        reachable: bool,
+    },
     /// Time passed: deadlines at or before `now` are due.
     Timeout,
     /// A new configuration: it applies to every decision from now on.

@@ -107,6 +107,15 @@ impl Router {
                 self.staff.set_presence(&employee, presence);
                 self.member_changed(&employee);
             }
+            Input::Reachable {
+                employee,
+                reachable,
+            } => {
+                self.staff.set_reachable(&employee, reachable);
+                if reachable {
+                    self.member_changed(&employee);
+                }
+            }
             Input::Timeout => self.timeout(),
             Input::Config(config) => self.replace_config(config),
             Input::Contact(contact) => self.crm.upsert_contact(contact),

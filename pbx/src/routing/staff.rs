@@ -21,6 +21,8 @@ struct Person {
     on_calls: Vec<CallId>,
     /// The call the employee's phones are ringing for.
     ringing_for: Option<CallId>,
+    /// No phone of the employee is registered: queues do not offer them calls.
+    offline: bool,
 }
 
 impl Person {
@@ -31,6 +33,7 @@ impl Person {
             external_calls: 0,
             on_calls: Vec::new(),
             ringing_for: None,
+            offline: false,
         }
     }
 
@@ -71,7 +74,7 @@ impl Staff {
     pub fn can_take_queue_call(&self, config: &Config, e: &Extension) -> bool {
         // Occupied first: it is the cheaper test, and the usual answer in a busy queue.
         let p = self.get(e);
-        if p.is_some_and(Person::occupied) {
+        if p.is_some_and(|p| p.occupied() || p.offline) {
             return false;
         }
         let Some(employee) = config.employee(e) else {
@@ -136,6 +139,15 @@ impl Staff {
         let p = self.person(e);
         p.external_calls = p.external_calls.saturating_sub(1);
         self.maybe_freed(e);
+    }
+
+    /// Whether any phone of the employee is registered (the SIP shell says; everyone is
+    /// reachable until told otherwise).
+    pub fn set_reachable(&mut self, e: &Extension, reachable: bool) {
+        self.person(e).offline = !reachable;
+        if reachable {
+            self.maybe_freed(e);
+        }
     }
 
     /// Sets the run-time presence.

@@ -110,7 +110,7 @@ impl Dialog {
         }
         if let Some(contact) = message::header(response, "Contact") {
             let uri = address_uri(contact);
-            if !uri.is_empty() {
+            if !uri.is_empty() && rsip::Uri::try_from(uri).is_ok() {
                 self.remote_target = uri.to_owned();
             }
         }

@@ -36,6 +36,8 @@ const FUTURE_TOLERANCE: TimeDelta = TimeDelta::seconds(5);
 pub const REPLAY_WINDOW: usize = 1024;
 /// Hex digits of the time part of a nonce.
 const NONCE_TIME_HEX: usize = 16;
+/// Low bits of a nonce's time field that number the nonces of one millisecond.
+const NONCE_SEQ_BITS: u32 = 12;
 /// Bytes of the keyed hash kept in a nonce.
 const NONCE_MAC_BYTES: usize = 16;
 /// Longest user-supplied text quoted back in an error message.
@@ -563,6 +565,8 @@ pub struct DigestAuth {
     nonce_lifetime: TimeDelta,
     offered: Vec<Algorithm>,
     counts: NonceCounts,
+    /// Tells apart nonces issued within one millisecond.
+    issued: std::sync::atomic::AtomicU32,
 }
 
 impl fmt::Debug for DigestAuth {
@@ -588,6 +592,7 @@ impl DigestAuth {
             nonce_lifetime: DEFAULT_NONCE_LIFETIME,
             offered: vec![Algorithm::Sha256, Algorithm::Md5],
             counts: NonceCounts::default(),
+            issued: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
@@ -695,10 +700,17 @@ impl DigestAuth {
         }
     }
 
-    /// A nonce for `now`: 16 hex digits of the millisecond, then 32 of the keyed hash.
+    /// A nonce for `now`: 16 hex digits of the millisecond (shifted left 12 bits, with a
+    /// sequence number in those bits so two challenges within one millisecond differ, and a
+    /// client restarting its nonce count at 1 is not taken for a replay), then 32 of the
+    /// keyed hash.
     fn nonce(&self, now: DateTime<Utc>) -> String {
         let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-        format!("{millis:016x}{}", hex(&self.nonce_mac(millis)))
+        let seq = self
+            .issued
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let field = (millis << NONCE_SEQ_BITS) | u64::from(seq & ((1 << NONCE_SEQ_BITS) - 1));
+        format!("{field:016x}{}", hex(&self.nonce_mac(field)))
     }
 
     fn nonce_mac(&self, millis: u64) -> [u8; NONCE_MAC_BYTES] {
@@ -723,12 +735,12 @@ impl DigestAuth {
             return None;
         }
         let (time, mac) = nonce.split_at(NONCE_TIME_HEX);
-        let millis = u64::from_str_radix(time, 16).ok()?;
-        let expected = hex(&self.nonce_mac(millis));
+        let field = u64::from_str_radix(time, 16).ok()?;
+        let expected = hex(&self.nonce_mac(field));
         if !constant_time_eq(expected.as_bytes(), mac.as_bytes()) {
             return None;
         }
-        DateTime::from_timestamp_millis(i64::try_from(millis).ok()?)
+        DateTime::from_timestamp_millis(i64::try_from(field >> NONCE_SEQ_BITS).ok()?)
     }
 
     fn is_fresh(&self, issued: DateTime<Utc>, now: DateTime<Utc>) -> bool {
@@ -858,6 +870,23 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_challenges_in_one_millisecond_get_different_nonces() {
+        let auth = DigestAuth::new("centrala", [3; 32]);
+        let now = DateTime::from_timestamp_millis(1_800_000_000_123).unwrap_or_default();
+        let a = auth.challenge(now, Algorithm::Md5, false);
+        let b = auth.challenge(now, Algorithm::Md5, false);
+        assert_ne!(a, b);
+        for c in [a, b] {
+            let nonce = c
+                .split("nonce=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or("");
+            assert_eq!(auth.nonce_issued(nonce), Some(now), "{nonce}");
+        }
+    }
     use proptest::prelude::*;
 
     const REALM: &str = "office.example";

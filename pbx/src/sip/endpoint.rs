@@ -304,6 +304,10 @@ pub struct Endpoint {
     /// The INVITE whose CANCEL was just answered: the B2BUA ends it next.
     cancelled: Option<ServerKey>,
     b2bua: B2bua,
+    /// What the router was last told about each employee's reachability.
+    reachable: HashMap<Extension, bool>,
+    /// Whether every employee's reachability was reported once.
+    reported: bool,
     overload_warned: Option<DateTime<Utc>>,
     out: VecDeque<Output>,
 }
@@ -349,6 +353,8 @@ impl Endpoint {
             pending: None,
             cancelled: None,
             b2bua,
+            reachable: HashMap::new(),
+            reported: false,
             overload_warned: None,
             out: VecDeque::new(),
         }
@@ -377,6 +383,10 @@ impl Endpoint {
     /// Feeds one input at `now`.
     pub fn handle_input(&mut self, now: DateTime<Utc>, input: Input) {
         self.now = now;
+        if !self.reported {
+            self.reported = true;
+            self.report_all_reachable();
+        }
         match input {
             Input::Received {
                 from,
@@ -391,6 +401,7 @@ impl Endpoint {
                 self.b2bua.configure(s.rtp_ports, s.tone_country, dir);
                 self.config = config;
                 self.refresh_exempt();
+                self.report_all_reachable();
             }
             Input::Route(output) => {
                 let contacts = match &output {
@@ -457,6 +468,7 @@ impl Endpoint {
         let gone = self.registrar.expire(self.now);
         if !gone.is_empty() {
             for b in gone {
+                self.report_reachable(&b.extension);
                 self.emit(Event::Expired {
                     user: b.username,
                     contact: b.contact,
@@ -580,8 +592,23 @@ impl Endpoint {
         }
     }
 
-    /// Too many transactions: a stateless 503.
+    /// Too many transactions: a stateless 503, except for a request inside one of our calls
+    /// (a BYE above all), which is answered statelessly as if it had its transaction: a
+    /// hang-up refused would leave the other phone in the call.
     fn refuse(&mut self, reply_to: Destination, bytes: &[u8]) {
+        if let Ok(parsed) = wire::parse(bytes) {
+            let is_ack = parsed.head.cseq_method == Method::Ack;
+            if !is_ack && parsed.head.to_tag.is_some() && self.b2bua.owns_dialog(&parsed) {
+                let reply = self.b2bua.in_dialog(self.now, &parsed);
+                let response = message::render_response(&parsed, reply_to.addr, "", reply);
+                self.transmit(
+                    reply_to.addr,
+                    config_transport(reply_to.transport),
+                    response,
+                );
+                return;
+            }
+        }
         let transport = config_transport(reply_to.transport);
         if let Some(response) = wire::error_response(bytes, 503, "Service Unavailable") {
             self.transmit(reply_to.addr, transport, Bytes::from(response));

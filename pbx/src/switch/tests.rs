@@ -263,7 +263,14 @@ impl Phone {
                 at = self.at, u = self.user, c = self.cseq,
             );
             sim.send(self.at, &text);
-            let r = sim.take(self.at);
+            let (r, requests): (Vec<Parsed>, Vec<Parsed>) = sim
+                .take(self.at)
+                .into_iter()
+                .partition(|p| code(p).is_some());
+            // Requests to the phone that registration set off (a waiting call) stay queued.
+            if !requests.is_empty() {
+                sim.inbox.insert(self.at, requests);
+            }
             if !auth {
                 assert_eq!(codes(&r), [401]);
                 self.learn(&r[0]);
@@ -700,4 +707,28 @@ fn a_caller_ringing_for_minutes_is_answered_before_its_invite_times_out() {
     // The phone still rings, and still connects when answered.
     ewa.respond(&mut sim, &inv, 200, Some(&answer_sdp(6000)));
     assert!(bridged(&sim));
+}
+
+#[test]
+fn a_queue_offers_calls_only_to_members_with_a_registered_phone() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    anna.invite(&mut sim, "110");
+    // Nobody of the group has a phone: the caller waits with music, and no INVITE goes out
+    // (before, the router rang the unreachable members again and again at the same instant).
+    let to_anna = sim.take(anna.at);
+    assert_eq!(codes(&to_anna).last(), Some(&200), "{:?}", codes(&to_anna));
+    assert!(
+        sim.inbox.is_empty(),
+        "nobody to ring: {:?}",
+        sim.inbox.keys()
+    );
+    // A member's phone registers: the waiting caller is offered to them.
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    let invites = sim.take(piotr.at);
+    assert_eq!(methods(&invites), ["INVITE"]);
+    // The registration lapses unrefreshed: the member is offline again and nothing loops.
+    piotr.respond(&mut sim, &invites[0], 486, None);
+    sim.advance(TimeDelta::hours(2));
+    assert!(sim.sw.endpoint().calls() <= 1);
 }

@@ -26,6 +26,9 @@ impl B2bua {
         ) else {
             return Some(Reply::new(400, "Bad Request (no Contact)"));
         };
+        if !usable_target(&dialog.remote_target) {
+            return Some(Reply::new(400, "Bad Request (unusable Contact URI)"));
+        }
         let Some(mut media) = self.open_leg() else {
             self.event(CallEvent::Failed {
                 call: None,

@@ -250,6 +250,26 @@ impl B2bua {
                 c.ringing.push(employee.clone());
             }
         }
+        let (contacts, unusable): (Vec<Binding>, Vec<Binding>) = contacts
+            .into_iter()
+            .partition(|b| usable_target(&b.contact));
+        for b in &unusable {
+            self.event(CallEvent::Failed {
+                call: Some(id),
+                why: format!(
+                    "cannot call the contact {} (IPv6 or invalid URI)",
+                    b.contact
+                ),
+            });
+        }
+        if contacts.is_empty() {
+            self.act(Action::Route(routing::Input::Declined {
+                call: id,
+                employee,
+                why: Decline::Unreachable,
+            }));
+            return;
+        }
         let n = contacts.len();
         for b in contacts {
             self.fork(id, &employee, &b);

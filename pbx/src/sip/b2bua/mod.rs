@@ -459,6 +459,13 @@ impl B2bua {
     }
 }
 
+/// Whether Centrala can write `uri` as a Request-URI that it (and rsip) reads back: a
+/// `sip:`/`sips:` URI with a valid port. IPv6 literals are not (rsip cannot read them), so
+/// phones reached only over IPv6 cannot take part in calls yet.
+pub(super) fn usable_target(uri: &str) -> bool {
+    rsip::Uri::try_from(uri).is_ok()
+}
+
 /// What the engine needs from a negotiation.
 fn remote_of(n: &crate::sip::sdp::Negotiated) -> Remote {
     Remote {
@@ -471,7 +478,14 @@ fn remote_of(n: &crate::sip::sdp::Negotiated) -> Remote {
 
 /// 488 with a `Warning` naming what is wrong with the offer.
 pub(super) fn refuse_media(why: &str) -> Reply {
-    let text = why.replace(['"', '\\'], "'");
+    let text: String = why
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
     Reply::new(488, "Not Acceptable Here")
         .with(h::Warning::new(format!("305 centrala \"{text}\"")).into())
 }

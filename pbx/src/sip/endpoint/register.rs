@@ -5,6 +5,30 @@
 use super::*;
 
 impl Endpoint {
+    /// Tells the router when an employee's reachability (any registered phone) changed.
+    pub(super) fn report_reachable(&mut self, ext: &Extension) {
+        let now = self.registrar.is_registered(self.now, ext);
+        // Never reported counts as reachable: the router's default.
+        let before = self.reachable.get(ext).copied().unwrap_or(true);
+        self.reachable.insert(ext.clone(), now);
+        if before != now {
+            self.out.push_back(Output::Route(routing::Input::Reachable {
+                employee: ext.clone(),
+                reachable: now,
+            }));
+        }
+    }
+
+    /// Reports every employee of the configuration (at the first input and after a new
+    /// configuration).
+    pub(super) fn report_all_reachable(&mut self) {
+        let config = Arc::clone(&self.config);
+        self.reachable.retain(|e, _| config.employee(e).is_some());
+        for e in config.employees.iter() {
+            self.report_reachable(&e.extension);
+        }
+    }
+
     pub(super) fn register(&mut self, p: &Pending) -> Reply {
         let Some(aor_user) = p
             .header(|h| match h {
@@ -70,6 +94,10 @@ impl Endpoint {
                     let after = self.registrar.device_contacts(self.now, &user);
                     self.report_bindings(&user, &before, &after);
                     self.refresh_exempt();
+                    if let Some(b) = after.first().or(before.first()) {
+                        let ext = b.extension.clone();
+                        self.report_reachable(&ext);
+                    }
                 }
                 let date = self.now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
                 let mut reply = Reply::new(200, "OK");
