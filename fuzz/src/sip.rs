@@ -303,7 +303,8 @@ pub fn strict() -> bool {
 /// Why a request the daemon sent is known not to parse again, if it is one of the findings
 /// kept in `fuzz/regressions/` (see its README): a Request-URI with an IPv6 literal (the
 /// registered contact of an IPv6 phone, which `wire::parse` refuses), or with a port above
-/// 65535 (a registered contact's, accepted at REGISTER and echoed in our BYE). The targets
+/// 65535 (a caller's INVITE `Contact`, taken as the dialog's target and echoed in our BYE).
+/// The targets
 /// tolerate these unless [`strict`], so that fuzzing gets past them.
 pub fn known_unparsable(bytes: &[u8]) -> Option<&'static str> {
     let line = bytes.split(|&b| b == b'\r' || b == b'\n').next()?;
