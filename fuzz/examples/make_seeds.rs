@@ -6,6 +6,10 @@ use std::path::Path;
 
 use firmware_config::persist::{self, SCHEMA_VERSION};
 use firmware_config::{store, text, Config};
+use firmware_config_fuzz::calls::{
+    self, command, ACK, ANSWER, CALL, CALLEE_REQUEST, CANCEL, FLIP_SDP, GENERATED, HOLD, IN_DIALOG,
+    NO_CODEC, NO_SDP, OPEN_FAILED, OTHER_TAG, PCMU, REGISTER,
+};
 use firmware_config_fuzz::sip::{encode, source_byte, RECONFIGURE, TCP, TWICE};
 use firmware_config_fuzz::{fixed_default, small_office};
 
@@ -57,6 +61,7 @@ fn main() {
     write(out, "slot_decode", "v1-fixture.slot", &v1);
     write(out, "postcard_body", "v1-fixture.body", body);
     sip_seeds(out);
+    call_seeds(out);
     sdp_seeds(out);
     rtp_relay_seeds(out);
 }
@@ -161,11 +166,13 @@ fn write_sequence(out: &Path, name: &str, steps: &[Step]) {
 
 /// Clock steps (indices into `STEPS_MS`).
 const NOW: u8 = 0;
+const MS_100: u8 = 6;
 const MS_500: u8 = 7;
 const S_1: u8 = 8;
 const S_2: u8 = 9;
 const S_4: u8 = 10;
 const S_32: u8 = 12;
+const S_64: u8 = 13;
 const MIN_10: u8 = 14;
 const HOUR: u8 = 15;
 
@@ -404,6 +411,199 @@ fn sip_seeds(out: &Path) {
         ),
     ];
     write_sequence(out, "malformed.seq", &steps);
+}
+
+/// Where a `sip_calls` seed's phones are: source bytes, and the `a` that names each as a
+/// device in a generated REGISTER or CALL.
+const ANNA: (u8, u8) = (0, 1);
+const PIOTR: (u8, u8) = (11, 2);
+const EWA: (u8, u8) = (8, 3);
+
+/// Indices into `calls::TARGETS`, `calls::STATUSES`, `calls::ANSWER_TO` and
+/// `calls::IN_DIALOG_METHODS`.
+const TO_102: u8 = 0;
+const TO_GROUP: u8 = 1;
+const TO_ENTRY: u8 = 2;
+const TO_103: u8 = 3;
+const TO_UNKNOWN: u8 = 5;
+const TO_VOICEMAIL: u8 = 6;
+const RINGING: u8 = 0;
+const OK: u8 = 1;
+const BUSY: u8 = 3;
+const TERMINATED: u8 = 4;
+const INVITE_: u8 = 0;
+const CANCEL_: u8 = 1;
+const BYE_: u8 = 2;
+const BYE: u8 = 0;
+const REINVITE: u8 = 1;
+const INFO: u8 = 2;
+
+/// A generated record: control (with [`GENERATED`]), source, kind, a, b.
+fn gen(control: u8, source: u8, kind: u8, a: u8, b: u8) -> (u8, u8, Vec<u8>) {
+    (control | GENERATED, source, command(kind, a, b))
+}
+
+/// Both phones register.
+fn registered(phones: &[(u8, u8)]) -> Vec<(u8, u8, Vec<u8>)> {
+    phones
+        .iter()
+        .map(|&(source, device)| gen(NOW, source, REGISTER, device, 0))
+        .collect()
+}
+
+fn write_calls(out: &Path, name: &str, steps: &[(u8, u8, Vec<u8>)]) {
+    let records: Vec<(u8, u8, &[u8])> = steps
+        .iter()
+        .map(|(control, source, bytes)| (*control, *source, bytes.as_slice()))
+        .collect();
+    write(out, "sip_calls", name, &encode(&records));
+}
+
+fn call_seeds(out: &Path) {
+    assert_eq!(
+        usize::from(PIOTR.1),
+        2,
+        "the device numbering of calls::REGISTER"
+    );
+    let (anna, piotr, ewa) = (ANNA.0, PIOTR.0, EWA.0);
+    assert_eq!(calls::TARGETS[usize::from(TO_102)], "102");
+
+    // Anna calls Piotr, he answers, she hangs up.
+    let mut steps = registered(&[ANNA, PIOTR]);
+    steps.extend([
+        gen(NOW, anna, CALL, ANNA.1, TO_102),
+        gen(MS_100, piotr, ANSWER, INVITE_, RINGING),
+        gen(S_2, piotr, ANSWER, INVITE_, OK),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(S_4, anna, IN_DIALOG, INFO, 0),
+        gen(S_4, anna, IN_DIALOG, BYE, 0),
+        gen(NOW, piotr, ANSWER, BYE_, OK),
+    ]);
+    write_calls(out, "answer_bye.seq", &steps);
+
+    // Anna cancels while Piotr rings; his phone confirms the CANCEL and ends with 487.
+    let mut steps = registered(&[ANNA, PIOTR]);
+    steps.extend([
+        gen(NOW, anna, CALL, ANNA.1, TO_102),
+        gen(NOW, piotr, ANSWER, INVITE_, RINGING),
+        gen(S_1, anna, CANCEL, 0, 0),
+        gen(NOW, piotr, ANSWER, CANCEL_, OK),
+        gen(NOW, piotr, ANSWER, INVITE_, TERMINATED),
+        gen(NOW, anna, ACK, 0, 0),
+    ]);
+    write_calls(out, "cancel.seq", &steps);
+
+    // The group (in order): members ring in turn, Ewa answers and hangs up; Anna's phone
+    // answers the BYE.
+    let mut steps = registered(&[ANNA, PIOTR, EWA]);
+    steps.extend([
+        gen(NOW, piotr, CALL, PIOTR.1, TO_GROUP),
+        gen(NOW, anna, ANSWER, INVITE_, BUSY),
+        gen(NOW, ewa, ANSWER, INVITE_, RINGING),
+        gen(S_32, ewa, ANSWER, CANCEL_, OK),
+        gen(NOW, ewa, ANSWER, INVITE_, TERMINATED),
+        gen(S_32, ewa, ANSWER, INVITE_, RINGING),
+        gen(NOW, ewa, ANSWER, INVITE_, OK | PCMU),
+        gen(NOW, piotr, ACK, 0, 0),
+        gen(S_4, ewa, CALLEE_REQUEST, BYE, 0),
+        gen(NOW, piotr, ANSWER, BYE_, OK),
+    ]);
+    write_calls(out, "group.seq", &steps);
+
+    // The entry point (office hours at the start): Piotr answers, Anna holds and resumes,
+    // Piotr holds from his side, Anna hangs up.
+    let mut steps = registered(&[ANNA, PIOTR, EWA]);
+    steps.extend([
+        gen(NOW, anna, CALL, ANNA.1, TO_ENTRY),
+        gen(NOW, piotr, ANSWER, INVITE_, OK),
+        gen(NOW, ewa, ANSWER, INVITE_, OK | OTHER_TAG),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(S_2, anna, IN_DIALOG, REINVITE, HOLD),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(NOW, piotr, ANSWER, INVITE_, OK | HOLD),
+        gen(S_2, anna, IN_DIALOG, REINVITE, 0),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(NOW, piotr, ANSWER, INVITE_, OK),
+        gen(S_2, piotr, CALLEE_REQUEST, REINVITE, HOLD),
+        gen(NOW, piotr, ACK, 0, 0),
+        gen(NOW, anna, ANSWER, INVITE_, OK | HOLD),
+        gen(S_2, anna, IN_DIALOG, BYE, 0),
+        gen(NOW, piotr, ANSWER, BYE_, OK),
+    ]);
+    write_calls(out, "entry_hold.seq", &steps);
+
+    // Nobody answers: the ring time runs out; a 2xx that is never ACKed; numbers that do not
+    // lead anywhere, offers without SDP or without a common codec, a wrong password.
+    let mut steps = registered(&[ANNA, PIOTR]);
+    steps.extend([
+        gen(NOW, anna, CALL, ANNA.1, TO_102),
+        gen(NOW, piotr, ANSWER, INVITE_, RINGING),
+        gen(S_32, piotr, ANSWER, CANCEL_, OK),
+        gen(NOW, piotr, ANSWER, INVITE_, TERMINATED),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(S_1, piotr, CALL, PIOTR.1, 4),
+        gen(NOW, anna, ANSWER, INVITE_, OK),
+        gen(S_64, piotr, ANSWER, BYE_, OK),
+        gen(NOW, anna, ANSWER, BYE_, OK),
+        gen(S_1, anna, CALL, ANNA.1, TO_UNKNOWN),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(NOW, anna, CALL, ANNA.1, TO_VOICEMAIL),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(NOW, anna, CALL, ANNA.1, TO_102 | NO_SDP),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(NOW, anna, CALL, ANNA.1, TO_102 | NO_CODEC),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(NOW, anna, CALL, 0, TO_102),
+        gen(NOW, anna, CALL, 4, TO_102),
+    ]);
+    write_calls(out, "unanswered.seq", &steps);
+
+    // A port that cannot be bound, mid-call; then a call to 103 while 103 is removed from the
+    // configuration, answered anyway.
+    let mut steps = registered(&[ANNA, PIOTR, EWA]);
+    steps.extend([
+        gen(NOW, anna, CALL, ANNA.1, TO_102),
+        gen(NOW, piotr, ANSWER, INVITE_, OK),
+        gen(NOW, anna, OPEN_FAILED, 0, 0),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(NOW, piotr, ANSWER, BYE_, OK),
+        gen(S_1, anna, CALL, ANNA.1, TO_103),
+        gen(NOW, ewa, ANSWER, INVITE_, RINGING | FLIP_SDP),
+        gen(RECONFIGURE, ewa, ANSWER, INVITE_, OK),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(RECONFIGURE | S_1, ewa, CALLEE_REQUEST, BYE, 0),
+        gen(NOW, anna, ANSWER, BYE_, OK),
+    ]);
+    write_calls(out, "open_failed_reconfigure.seq", &steps);
+
+    // Over TCP, with raw messages: Ewa registers by hand, Anna's INVITE is written out and
+    // retransmitted, Ewa answers over TCP.
+    let mut ewa_phone = Phone::new("103", 3, 1);
+    let mut anna_phone = Phone::new("101", 0, 0);
+    anna_phone.new_call();
+    let a3 = "Authorization: @AUTH3@";
+    let a1 = "Authorization: @AUTH1@";
+    let invite = anna_phone.request("INVITE", "103", &[a1], OFFER);
+    let steps: Vec<(u8, u8, Vec<u8>)> = vec![
+        (
+            TCP,
+            ewa,
+            ewa_phone.request("REGISTER", "103", &[], "").into_bytes(),
+        ),
+        (
+            TCP,
+            ewa,
+            ewa_phone.request("REGISTER", "103", &[a3], "").into_bytes(),
+        ),
+        gen(NOW, anna, REGISTER, ANNA.1, 0),
+        (TWICE, anna, invite.into_bytes()),
+        gen(TCP, ewa, ANSWER, INVITE_, RINGING),
+        gen(TCP | MS_500, ewa, ANSWER, INVITE_, OK),
+        gen(NOW, anna, ACK, 0, 0),
+        gen(TCP | S_2, ewa, CALLEE_REQUEST, BYE, 0),
+        gen(S_1, anna, ANSWER, BYE_, OK),
+    ];
+    write_calls(out, "tcp_raw.seq", &steps);
 }
 
 fn sdp_seeds(out: &Path) {

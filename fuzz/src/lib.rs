@@ -1,5 +1,6 @@
 //! Fixed configurations shared by the fuzz targets and the seed generator.
 
+pub mod calls;
 pub mod sip;
 
 use firmware_config::default::factory_default;

@@ -21,7 +21,12 @@
 //! `10n`, which does not exist). Without this, random mutation would never get past the
 //! challenge to the registrar's bindings and the INVITE handler.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use firmware_config::Config;
+use pbx::sip::digest::{expected_response, Algorithm, Credentials, NonceCount, Qop, QopParams};
+use pbx::sip::endpoint::REALM;
 
 /// Separates records.
 pub const SEP: &[u8] = b"\0\xff\0";
@@ -144,4 +149,177 @@ fn join(records: &[(u8, u8, &[u8])]) -> Vec<u8> {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// User name → password of every device of `config`, for the `@AUTHn@` substitution.
+pub fn passwords(config: &Config) -> HashMap<String, String> {
+    let mut passwords = HashMap::new();
+    for employee in config.employees.iter() {
+        for device in &employee.devices {
+            passwords.insert(
+                device.username.as_str().to_owned(),
+                device.password.as_str().to_owned(),
+            );
+        }
+    }
+    passwords
+}
+
+/// Digest credentials as the fuzz targets hand them out: the latest nonce a challenge named,
+/// and a nonce count that goes up with every `Authorization` written.
+#[derive(Debug, Default)]
+pub struct Auth {
+    nonce: Option<String>,
+    nc: u32,
+}
+
+impl Auth {
+    /// Learns the nonce of the last `WWW-Authenticate` in a message we sent (if any).
+    pub fn learn(&mut self, message: &[u8]) {
+        let text = String::from_utf8_lossy(message);
+        for line in text.split("\r\n") {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            if !name.trim().eq_ignore_ascii_case("WWW-Authenticate") {
+                continue;
+            }
+            if let Some(nonce) = value
+                .split_once("nonce=\"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map(|(nonce, _)| nonce.to_owned())
+            {
+                self.nonce = Some(nonce);
+            }
+        }
+    }
+
+    /// Whether a challenge was seen yet.
+    pub fn has_nonce(&self) -> bool {
+        self.nonce.is_some()
+    }
+
+    /// The bytes with every `@AUTHn@` / `@SHA256n@` replaced by credentials for the request
+    /// line of `bytes`.
+    pub fn substitute(&mut self, bytes: &[u8], passwords: &HashMap<String, String>) -> Vec<u8> {
+        let first = bytes.split(|&b| b == b'\r' || b == b'\n').next();
+        let first = String::from_utf8_lossy(first.unwrap_or_default()).into_owned();
+        let mut words = first.split(' ');
+        let method = words.next().unwrap_or_default().to_owned();
+        let uri = words.next().unwrap_or_default().to_owned();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut rest = bytes;
+        while let Some(at) = rest.iter().position(|&b| b == b'@') {
+            out.extend_from_slice(&rest[..at]);
+            rest = &rest[at..];
+            let token = [
+                (&b"@AUTH"[..], Algorithm::Md5),
+                (b"@SHA256", Algorithm::Sha256),
+            ]
+            .into_iter()
+            .find_map(|(prefix, algorithm)| match rest.strip_prefix(prefix) {
+                Some([digit @ b'0'..=b'9', b'@', ..]) => {
+                    Some((prefix.len() + 2, *digit, algorithm))
+                }
+                _ => None,
+            });
+            match token {
+                Some((len, digit, algorithm)) => {
+                    let value = self.authorization(&method, &uri, digit, algorithm, passwords);
+                    out.extend_from_slice(value.as_bytes());
+                    rest = &rest[len..];
+                }
+                None => {
+                    out.push(b'@');
+                    rest = &rest[1..];
+                }
+            }
+        }
+        out.extend_from_slice(rest);
+        out
+    }
+
+    /// An `Authorization` value for `method` and `uri` as device `10<digit>` (ASCII digit):
+    /// `0` is device 101 with a wrong password, a user without a password in `passwords`
+    /// gets a made-up one.
+    pub fn authorization(
+        &mut self,
+        method: &str,
+        uri: &str,
+        digit: u8,
+        algorithm: Algorithm,
+        passwords: &HashMap<String, String>,
+    ) -> String {
+        let n = char::from(digit);
+        let (username, password) = match digit {
+            b'0' => ("101".to_owned(), "not-the-password".to_owned()),
+            _ => {
+                let username = format!("10{n}");
+                let password = passwords
+                    .get(&username)
+                    .cloned()
+                    .unwrap_or_else(|| "no-such-user".to_owned());
+                (username, password)
+            }
+        };
+        self.nc = self.nc.wrapping_add(1);
+        let mut creds = Credentials {
+            username,
+            realm: REALM.to_owned(),
+            nonce: self
+                .nonce
+                .clone()
+                .unwrap_or_else(|| "no-nonce-yet".to_owned()),
+            uri: uri.to_owned(),
+            response: String::new(),
+            algorithm,
+            qop: Some(QopParams {
+                qop: Qop::Auth,
+                cnonce: "fuzzcnonce".to_owned(),
+                nc: NonceCount::new(self.nc),
+            }),
+            opaque: None,
+        };
+        creds.response = expected_response(&creds, method, &password);
+        format!(
+            "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", response=\"{}\", \
+             algorithm={}, qop=auth, nc={}, cnonce=\"fuzzcnonce\"",
+            creds.username,
+            creds.realm,
+            creds.nonce,
+            creds.uri,
+            creds.response,
+            algorithm.as_str(),
+            NonceCount::new(self.nc).as_str(),
+        )
+    }
+}
+
+/// Whether known findings fail the run too (`FUZZ_STRICT=1`, for their reproducers).
+pub fn strict() -> bool {
+    std::env::var_os("FUZZ_STRICT").is_some()
+}
+
+/// Why a request the daemon sent is known not to parse again, if it is one of the findings
+/// kept in `fuzz/regressions/` (see its README): a Request-URI with an IPv6 literal (the
+/// registered contact of an IPv6 phone, which `wire::parse` refuses), or with a port above
+/// 65535 (a caller's INVITE `Contact`, taken as the dialog's target and echoed in our BYE).
+/// The targets
+/// tolerate these unless [`strict`], so that fuzzing gets past them.
+pub fn known_unparsable(bytes: &[u8]) -> Option<&'static str> {
+    let line = bytes.split(|&b| b == b'\r' || b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?;
+    if line.starts_with("SIP/2.0 ") {
+        return None;
+    }
+    let uri = line.split(' ').nth(1)?;
+    let host_port = uri.rsplit('@').next()?.split(';').next()?;
+    if host_port.contains('[') {
+        return Some("IPv6 literal in the Request-URI");
+    }
+    let port = host_port.rsplit_once(':').map(|(_, port)| port)?;
+    match port.parse::<u64>() {
+        Ok(port) if port > u64::from(u16::MAX) => Some("port above 65535 in the Request-URI"),
+        _ => None,
+    }
 }
