@@ -1,1 +1,1 @@
-/work/wt-fuzzbench/bench/rtp-sink/target/release/rtp-sink: /work/wt-fuzzbench/bench/rtp-sink/src/main.rs
+/work/wt-bench2/bench/rtp-sink/target/release/rtp-sink: /work/wt-bench2/bench/rtp-sink/src/main.rs
