@@ -36,7 +36,8 @@
 # RATES ["50 100 200 300 400 600 800"], RATE_SECS [40], DRAIN_SECS [35], RATE_PLAYS [0], RATE_CALL_MS [300],
 # SETUP_LIMIT_MS [50], LIMITS ["60 120 180 240"], CALL_SECS [30], RAMP_RATE [100],
 # LOSS_LIMIT_PCT [0.1]; KEEP=1 keeps the work directory (logs, SIPp traces) and prints its
-# path; PERF=1 records `perf record -g` of the daemon during each rate step (rate-R.perf.txt
+# path; PERF=1 builds centrala with symbols (target/perf) and records `perf record -g` of the
+# daemon during each rate step (flat profile in rate-R.perf.txt
 # in the work directory).
 #
 # Needs: cargo, sipp (Debian's sip-tester: scripts/setup.sh installs it), python3 (only to
@@ -112,9 +113,16 @@ command -v sipp >/dev/null || die "sipp not found: install Debian's sip-tester (
 [ -r "$PCAP" ] || die "$PCAP not found (Debian's sip-tester ships it)"
 
 say "building centrala (release) and bench/rtp-sink"
-nice cargo build --release --bin centrala >&2
+if [ "${PERF:-0}" = 1 ]; then
+    # The release profile strips symbols; for perf, the same build with symbols, kept apart.
+    CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
+        nice cargo build --release --bin centrala --target-dir target/perf >&2
+    CENTRALA=$ROOT/target/perf/release/centrala
+else
+    nice cargo build --release --bin centrala >&2
+    CENTRALA=$ROOT/target/release/centrala
+fi
 nice cargo build --release --manifest-path bench/rtp-sink/Cargo.toml >&2
-CENTRALA=$ROOT/target/release/centrala
 SINK=$ROOT/bench/rtp-sink/target/release/rtp-sink
 STORE=$WORK/store                 # (a): EMPLOYEES extra employees
 CALLS_STORE=$WORK/store-calls     # (b), (c): CALLEES extra employees, all callees
@@ -395,7 +403,8 @@ part_rate() {
             kill -INT "$perf_pid" 2>/dev/null || true
             wait "$perf_pid" 2>/dev/null || true
             forget "$perf_pid"
-            perf report --stdio -i "$WORK/rate-$rate.perf.data" >"$WORK/rate-$rate.perf.txt" 2>/dev/null || true
+            perf report --stdio --no-children --sort dso,symbol -g none \
+                -i "$WORK/rate-$rate.perf.data" >"$WORK/rate-$rate.perf.txt" 2>/dev/null || true
         fi
         if [ "$ok" = 1 ]; then
             echo "   $rate calls/s: $RESULT_OK calls, achieved ${RESULT_RATE:-?} calls/s, median setup ${RESULT_SETUP_MS:-?} ms, $RESULT_STALE retries after 401 stale=true" >&2
@@ -447,7 +456,7 @@ part_concurrent() {
     register "$CALLER" "$CALLER_PORT"
     sed "s/@SINK_PORT@/$SINK_PORT/g" "$ROOT/bench/sipp/uas_sink.xml" >"$WORK/callee.xml"
     start_callee -sf "$WORK/callee.xml"
-    local per_call n plays ramp calls_secs best=none rss_at loss scenario base_rss
+    local per_call n plays ramp calls_secs best=none rss_at loss scenario base_rss drops
     sleep 1
     base_rss=$(rss_kib "$DAEMON_PID")
     say "RSS before the first call: $base_rss KiB ($((CALLEES + 3)) employees, $((CALLEES + 1)) registered)"
@@ -472,6 +481,7 @@ part_concurrent() {
         wait "$sampler" 2>/dev/null || true
         forget "$sampler"
         sleep 2
+        drops=$(sink_drops || echo '?')
         kill "$sink_pid" 2>/dev/null || true
         wait "$sink_pid" 2>/dev/null || true
         forget "$sink_pid"
@@ -482,7 +492,7 @@ part_concurrent() {
         fi
         # Loss: the larger of the sequence-number gaps the sink saw and the shortfall against
         # what the callers sent (calls x plays x packets of the pcap).
-        local report packets gaps sent drops field
+        local report packets gaps sent field
         report=$(cat "$WORK/sink-$n.report")
         packets=0 gaps=0
         for field in $report; do
@@ -492,7 +502,6 @@ part_concurrent() {
             esac
         done
         sent=$((n * plays * per_call))
-        drops=$(sink_drops || echo '?')
         loss=$(awk -v s="$sent" -v p="$packets" -v g="$gaps" 'BEGIN {
             short = (s - p) / s * 100; gap = g / s * 100; printf "%.3f", (short > gap ? short : gap) }')
         rss_at=$(cat "$WORK/rss-$n")
