@@ -33,12 +33,12 @@
 # step.
 #
 # Environment (defaults in brackets): EMPLOYEES [200], READY_RUNS [7], CALLEES [240],
-# RATES ["50 100 200 300 400 600 800"], RATE_SECS [40], DRAIN_SECS [35], RATE_PLAYS [0], RATE_CALL_MS [300],
-# SETUP_LIMIT_MS [50], LIMITS ["60 120 180 240"], CALL_SECS [30], RAMP_RATE [100],
-# LOSS_LIMIT_PCT [0.1]; KEEP=1 keeps the work directory (logs, SIPp traces) and prints its
-# path; PERF=1 builds centrala with symbols (target/perf) and records `perf record -g` of the
-# daemon during each rate step (flat profile in rate-R.perf.txt
-# in the work directory).
+# RATES ["50 100 200 300 400 600 800"], RATE_SECS [40], DRAIN_SECS [35], RATE_PLAYS [0],
+# RATE_CALL_MS [300], SETUP_LIMIT_MS [50], LIMITS ["60 120 180 240"], CALL_SECS [30],
+# RAMP_RATE [100], LOSS_LIMIT_PCT [0.1]; KEEP=1 keeps the work directory (logs, SIPp traces)
+# and prints its path; PERF=1 builds centrala with symbols (target/perf) and records
+# `perf record -g` of the daemon during each rate step (flat profile in rate-R.perf.txt in
+# the work directory); TRACE=1 adds SIPp's -trace_msg to the caller and callee runs.
 #
 # Needs: cargo, sipp (Debian's sip-tester: scripts/setup.sh installs it), python3 (only to
 # count the packets of the pcap), ports 127.0.0.1:15060-15099 and 30000-39999 free. Only
