@@ -1,1 +1,0 @@
-/work/main/bench/rtp-sink/target/release/rtp-sink: /work/main/bench/rtp-sink/src/main.rs
