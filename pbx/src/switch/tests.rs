@@ -732,3 +732,24 @@ fn a_queue_offers_calls_only_to_members_with_a_registered_phone() {
     sim.advance(TimeDelta::hours(2));
     assert!(sim.sw.endpoint().calls() <= 1);
 }
+
+#[test]
+fn a_phone_refusing_at_once_is_not_flooded_with_invites() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::new(&mut sim, "102", 5002);
+    anna.invite(&mut sim, "110");
+    let inv = sim.take(piotr.at).remove(0);
+    // Do not disturb: 486 at once. The queue waits for an agent and offers the call again,
+    // but Piotr's phone is left alone for the retry pause.
+    piotr.respond(&mut sim, &inv, 486, None);
+    assert_eq!(methods(&sim.take(piotr.at)), ["ACK"]);
+    sim.advance(TimeDelta::seconds(4));
+    assert!(sim.take(piotr.at).is_empty(), "rung again within the pause");
+    sim.advance(TimeDelta::milliseconds(1100));
+    assert_eq!(
+        methods(&sim.take(piotr.at)),
+        ["INVITE"],
+        "rung again after it"
+    );
+}

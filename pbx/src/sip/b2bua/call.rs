@@ -175,6 +175,14 @@ pub struct Call {
     pub reap_at: Option<DateTime<Utc>>,
     /// The branches of every request we sent for the call.
     pub branches: Vec<String>,
+    /// When each employee's phones last declined the call.
+    pub declined_at: Vec<(Extension, DateTime<Utc>)>,
+    /// Rings put off until then, because the employee's phones declined just before.
+    pub deferred: Vec<(
+        Extension,
+        DateTime<Utc>,
+        Vec<crate::sip::registrar::Binding>,
+    )>,
 }
 
 impl Call {

@@ -75,6 +75,8 @@ impl B2bua {
             routed: false,
             reap_at: None,
             branches: Vec::new(),
+            declined_at: Vec::new(),
+            deferred: Vec::new(),
         };
         self.calls.insert(id, call);
         self.event(CallEvent::Started {
@@ -244,6 +246,24 @@ impl B2bua {
             self.remove(id);
             return;
         }
+        if call.deferred.iter().any(|(_, at, _)| *at <= now) {
+            let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut call.deferred)
+                .into_iter()
+                .partition(|(_, at, _)| *at <= now);
+            call.deferred = later;
+            for (employee, _, contacts) in due {
+                let wanted = self
+                    .calls
+                    .get(&id)
+                    .is_some_and(|c| c.ringing.contains(&employee));
+                if wanted {
+                    self.start_ringing(id, employee, contacts);
+                }
+            }
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         let Some(u) = call.a.unacked.as_mut() else {
             return;
         };

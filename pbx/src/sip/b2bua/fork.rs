@@ -194,6 +194,8 @@ impl B2bua {
             .all(|f| f.state.is_done());
         if still_ringing && all_failed && !call.routed {
             call.ringing.retain(|e| e != &employee);
+            call.declined_at.retain(|(e, _)| e != &employee);
+            call.declined_at.push((employee.clone(), self.now));
             let codes: Vec<u16> = call
                 .forks
                 .iter()
@@ -213,13 +215,45 @@ impl B2bua {
         self.reap_if_gone(id);
     }
 
+    /// Rings an employee's phones for a call — a moment later if they declined this very
+    /// call within [`RETRY_PAUSE`]: a queue waiting for an agent offers the call again at
+    /// once, and a phone that refuses at once (do not disturb, 486) would otherwise be sent
+    /// INVITEs as fast as it can answer them.
     pub(super) fn ring(&mut self, id: CallId, employee: Extension, contacts: Vec<Binding>) {
-        let Some(call) = self.calls.get(&id) else {
+        let now = self.now;
+        let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
         if call.a.state == CallerState::Gone {
             return;
         }
+        let pause_until = call
+            .declined_at
+            .iter()
+            .find(|(e, _)| *e == employee)
+            .map(|(_, at)| *at + RETRY_PAUSE)
+            .filter(|at| *at > now);
+        if let Some(at) = pause_until {
+            if !call.ringing.contains(&employee) {
+                call.ringing.push(employee.clone());
+            }
+            call.deferred.push((employee, at, contacts));
+            self.timers.insert((at, id));
+            return;
+        }
+        self.start_ringing(id, employee, contacts);
+    }
+
+    /// Sends the INVITEs of [`B2bua::ring`].
+    pub(super) fn start_ringing(
+        &mut self,
+        id: CallId,
+        employee: Extension,
+        contacts: Vec<Binding>,
+    ) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
         if contacts.is_empty() {
             self.act(Action::Route(routing::Input::Declined {
                 call: id,
@@ -347,6 +381,7 @@ impl B2bua {
             return;
         };
         call.ringing.retain(|e| e != employee);
+        call.deferred.retain(|(e, _, _)| e != employee);
         let forks: Vec<usize> = call
             .forks
             .iter()

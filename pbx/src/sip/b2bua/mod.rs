@@ -72,6 +72,8 @@ pub const LAWS: &[Law] = &[Law::Ulaw, Law::Alaw];
 const T1: TimeDelta = TimeDelta::milliseconds(500);
 /// T2: the longest 2xx retransmission interval.
 const T2: TimeDelta = TimeDelta::seconds(4);
+/// How long an employee whose phones declined a call is not rung again for it.
+pub const RETRY_PAUSE: TimeDelta = TimeDelta::seconds(5);
 /// How long a finished call may wait for its forks to settle before it is dropped.
 const REAP_AFTER: TimeDelta = TimeDelta::seconds(40);
 /// The `Warning` when the router sends a call to voicemail or outside, which is not served yet.
