@@ -301,6 +301,8 @@ pub struct Endpoint {
     origin: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     pending: Option<Pending>,
+    /// The response being fed to the transaction layer (see `passed_up`).
+    received: Option<Parsed>,
     /// The INVITE whose CANCEL was just answered: the B2BUA ends it next.
     cancelled: Option<ServerKey>,
     b2bua: B2bua,
@@ -351,6 +353,7 @@ impl Endpoint {
             origin: None,
             now: DateTime::<Utc>::MIN_UTC,
             pending: None,
+            received: None,
             cancelled: None,
             b2bua,
             reachable: HashMap::new(),

@@ -244,6 +244,18 @@ impl B2bua {
         self.start_ringing(id, employee, contacts);
     }
 
+    /// The employee's phones cannot be rung for the call: the router hears so at once.
+    fn unreachable(&mut self, id: CallId, employee: Extension) {
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.ringing.retain(|e| e != &employee);
+        }
+        self.act(Action::Route(routing::Input::Declined {
+            call: id,
+            employee,
+            why: Decline::Unreachable,
+        }));
+    }
+
     /// Sends the INVITEs of [`B2bua::ring`].
     pub(super) fn start_ringing(
         &mut self,
@@ -251,39 +263,6 @@ impl B2bua {
         employee: Extension,
         contacts: Vec<Binding>,
     ) {
-        let Some(call) = self.calls.get(&id) else {
-            return;
-        };
-        if contacts.is_empty() {
-            self.act(Action::Route(routing::Input::Declined {
-                call: id,
-                employee,
-                why: Decline::Unreachable,
-            }));
-            return;
-        }
-        if call.b_media.is_none() {
-            let Some(m) = self.open_leg() else {
-                self.event(CallEvent::Failed {
-                    call: Some(id),
-                    why: "no free RTP port for the called side".into(),
-                });
-                self.act(Action::Route(routing::Input::Declined {
-                    call: id,
-                    employee,
-                    why: Decline::Unreachable,
-                }));
-                return;
-            };
-            if let Some(c) = self.calls.get_mut(&id) {
-                c.b_media = Some(m);
-            }
-        }
-        if let Some(c) = self.calls.get_mut(&id) {
-            if !c.ringing.contains(&employee) {
-                c.ringing.push(employee.clone());
-            }
-        }
         let (contacts, unusable): (Vec<Binding>, Vec<Binding>) = contacts
             .into_iter()
             .partition(|b| usable_target(&b.contact));
@@ -297,12 +276,27 @@ impl B2bua {
             });
         }
         if contacts.is_empty() {
-            self.act(Action::Route(routing::Input::Declined {
-                call: id,
-                employee,
-                why: Decline::Unreachable,
-            }));
+            return self.unreachable(id, employee);
+        }
+        let Some(call) = self.calls.get(&id) else {
             return;
+        };
+        if call.b_media.is_none() {
+            let Some(m) = self.open_leg() else {
+                self.event(CallEvent::Failed {
+                    call: Some(id),
+                    why: "no free RTP port for the called side".into(),
+                });
+                return self.unreachable(id, employee);
+            };
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.b_media = Some(m);
+            }
+        }
+        if let Some(c) = self.calls.get_mut(&id) {
+            if !c.ringing.contains(&employee) {
+                c.ringing.push(employee.clone());
+            }
         }
         let n = contacts.len();
         for b in contacts {

@@ -15,11 +15,28 @@ impl Endpoint {
             code,
             bytes: Bytes::from(parsed.bytes.as_slice()),
         };
+        self.received = Some(parsed);
         let now = self.tx_now();
         let _ = self
             .transactions
             .handle_input(now, tx::Input::Response(response));
         self.pump();
+        self.received = None;
+    }
+
+    /// The message the transaction layer passed up, parsed: the one just received when it
+    /// is that one (the usual case, so it is not parsed twice), else parsed again (a 2xx
+    /// the layer kept).
+    fn passed_up(&mut self, bytes: &[u8]) -> Option<Parsed> {
+        if let Some(p) = self.received.take() {
+            if p.bytes == bytes {
+                return Some(p);
+            }
+        }
+        if let Some(p) = self.pending.as_ref().filter(|p| p.parsed.bytes == bytes) {
+            return Some(p.parsed.clone());
+        }
+        wire::parse(bytes).ok()
     }
 
     /// Moves outputs between the transaction layer and the B2BUA until both are quiet.
@@ -68,12 +85,12 @@ impl Endpoint {
         let now = self.now;
         match output {
             tx::Output::Ack { bytes, .. } => {
-                if let Ok(ack) = wire::parse(&bytes) {
+                if let Some(ack) = self.passed_up(&bytes) {
                     self.b2bua.ack(now, &ack);
                 }
             }
             tx::Output::Response { key, bytes, .. } => {
-                if let Ok(response) = wire::parse(&bytes) {
+                if let Some(response) = self.passed_up(&bytes) {
                     self.b2bua.response(now, &key, &response);
                 }
             }
