@@ -202,8 +202,12 @@ struct Phone {
 
 impl Phone {
     fn new(sim: &mut Sim, user: &'static str, port: u16) -> Phone {
+        Phone::at(sim, user, SocketAddr::from(([192, 0, 2, 10], port)))
+    }
+
+    fn at(sim: &mut Sim, user: &'static str, at: SocketAddr) -> Phone {
         let mut p = Phone {
-            at: SocketAddr::from(([192, 0, 2, 10], port)),
+            at,
             user,
             password: format!("secret-{user}"),
             cseq: 0,
@@ -752,4 +756,22 @@ fn a_phone_refusing_at_once_is_not_flooded_with_invites() {
         ["INVITE"],
         "rung again after it"
     );
+}
+
+#[test]
+fn a_member_reachable_only_over_ipv6_is_skipped_without_looping() {
+    let mut sim = Sim::new();
+    let mut anna = Phone::new(&mut sim, "101", 5001);
+    let piotr = Phone::at(&mut sim, "102", addr("[2001:db8::7]:5002"));
+    // The group rings in order and waits for an agent; Piotr's contact cannot be called
+    // (an IPv6 literal), so he is declined at once — and not offered the call again at the
+    // same instant, which used to loop forever inside the switch.
+    anna.invite(&mut sim, "110");
+    assert!(sim.take(piotr.at).is_empty());
+    sim.advance(TimeDelta::seconds(30));
+    assert!(
+        sim.take(piotr.at).is_empty(),
+        "nothing is sent to a contact we cannot write"
+    );
+    assert_eq!(sim.sw.endpoint().calls(), 1, "the caller waits with music");
 }

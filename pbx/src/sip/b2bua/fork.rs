@@ -244,10 +244,15 @@ impl B2bua {
         self.start_ringing(id, employee, contacts);
     }
 
-    /// The employee's phones cannot be rung for the call: the router hears so at once.
+    /// The employee's phones cannot be rung for the call: the router hears so at once, and
+    /// the employee counts as having declined (so a queue offering the call again at the
+    /// same instant waits [`RETRY_PAUSE`] instead of looping).
     fn unreachable(&mut self, id: CallId, employee: Extension) {
+        let now = self.now;
         if let Some(c) = self.calls.get_mut(&id) {
             c.ringing.retain(|e| e != &employee);
+            c.declined_at.retain(|(e, _)| e != &employee);
+            c.declined_at.push((employee.clone(), now));
         }
         self.act(Action::Route(routing::Input::Declined {
             call: id,
