@@ -16,6 +16,10 @@ use crate::media;
 use crate::routing::{self, Router};
 use crate::sip::endpoint::{self, Endpoint};
 
+/// Rounds of router ⇄ endpoint exchange after one input before the switch gives up (a
+/// call's whole life takes a handful).
+const MAX_ROUNDS: usize = 10_000;
+
 /// What the shell must do.
 #[derive(Debug, Clone)]
 pub enum Output {
@@ -93,7 +97,14 @@ impl Switch {
     }
 
     fn settle(&mut self, now: DateTime<Utc>) {
-        loop {
+        for round in 0.. {
+            if round == MAX_ROUNDS {
+                // The endpoint and the router keep answering each other at one instant (a
+                // bug, as the fuzzed livelocks were): stop here rather than freeze the daemon;
+                // what is left is carried on at the next input.
+                tracing::error!(rounds = round, "the router and the SIP side did not settle");
+                break;
+            }
             let mut moved = false;
             while let Some(o) = self.endpoint.poll_output() {
                 match o {
