@@ -9,6 +9,7 @@ use firmware_config::Config;
 
 use super::input::Caller;
 use super::output::Mailbox;
+use super::record::Transfer;
 
 /// A call the router is handling.
 #[derive(Debug)]
@@ -25,6 +26,10 @@ pub(super) struct Call {
     pub offered_to: Vec<Extension>,
     /// True once hold music answered the call.
     pub holding: bool,
+    /// The employee who answered first (later ones got it by transfer).
+    pub first_answer: Option<Extension>,
+    /// Transfers, in order.
+    pub transfers: Vec<Transfer>,
     pub state: State,
 }
 
@@ -44,6 +49,15 @@ pub(super) enum State {
     /// Talking to an employee since `at`.
     Connected {
         employee: Extension,
+        at: DateTime<Utc>,
+        waited_ms: i64,
+        group: Option<String>,
+    },
+    /// Handed on by a blind transfer: `target` rings until `deadline` while the caller hears
+    /// ringback; the call was first answered at `at`.
+    Transferring {
+        target: Extension,
+        deadline: DateTime<Utc>,
         at: DateTime<Utc>,
         waited_ms: i64,
         group: Option<String>,
@@ -94,7 +108,9 @@ impl Call {
     /// The deadline of the call's current step, if any.
     pub fn deadline(&self) -> Option<DateTime<Utc>> {
         match &self.state {
-            State::Direct { deadline, .. } => Some(*deadline),
+            State::Direct { deadline, .. } | State::Transferring { deadline, .. } => {
+                Some(*deadline)
+            }
             State::Queued(q) => q.deadline,
             State::Arriving | State::Connected { .. } => None,
         }

@@ -17,6 +17,9 @@ impl Router {
         let ringing: Vec<Extension> = match &call.state {
             State::Direct { employee: e, .. } if e == employee => vec![e.clone()],
             State::Queued(q) if q.ringing.contains(employee) => q.ringing.clone(),
+            State::Transferring { target, .. } if target == employee => {
+                return self.transfer_answered(id);
+            }
             _ => return, // Not ringing that employee (any more): nothing to connect.
         };
         let group = match &call.state {
@@ -31,6 +34,7 @@ impl Router {
             waited_ms,
             group: group.as_ref().map(|(g, _)| g.clone()),
         };
+        call.first_answer = Some(employee.clone());
         self.set_deadline(id, old_deadline, None);
         for other in ringing.iter().filter(|e| *e != employee) {
             self.stop_ringing(id, other);
@@ -69,7 +73,8 @@ impl Router {
                 self.dirty.insert(group);
                 self.member_changed(employee);
             }
-            State::Arriving | State::Connected { .. } => {}
+            State::Transferring { target, .. } if target == employee => self.transfer_failed(id),
+            State::Arriving | State::Connected { .. } | State::Transferring { .. } => {}
         }
     }
 
@@ -77,8 +82,11 @@ impl Router {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
-        if matches!(call.state, State::Connected { .. }) {
-            return self.call_ended(id);
+        if matches!(
+            call.state,
+            State::Connected { .. } | State::Transferring { .. }
+        ) {
+            return self.finish(id, Outcome::Answered, false);
         }
         let recipients = self.missed_recipients(id);
         let event = self.missed_event(id, MissedBecause::CallerHungUp);
@@ -92,7 +100,10 @@ impl Router {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
-        if !matches!(call.state, State::Connected { .. }) {
+        if !matches!(
+            call.state,
+            State::Connected { .. } | State::Transferring { .. }
+        ) {
             return self.caller_hung_up(id);
         }
         self.finish(id, Outcome::Answered, false);
@@ -114,6 +125,7 @@ impl Router {
                 }
                 self.dirty.insert(group);
             }
+            State::Transferring { .. } => self.transfer_failed(id),
             State::Arriving | State::Connected { .. } => {}
         }
     }
@@ -182,10 +194,25 @@ impl Router {
                 talk_ms = (self.now - *at).num_milliseconds();
                 group = g.clone().map(|g| (g, *w));
             }
+            State::Transferring {
+                target,
+                at,
+                waited_ms: w,
+                group: g,
+                ..
+            } => {
+                self.stop_ringing(id, target);
+                (answered_at, waited_ms) = (Some(*at), *w);
+                talk_ms = (self.now - *at).num_milliseconds();
+                group = g.clone().map(|g| (g, *w));
+            }
             State::Arriving => {}
         }
-        if answered_by.is_none() {
+        if answered_at.is_none() {
             waited_ms = (self.now - call.offered_at).num_milliseconds();
+        }
+        if call.first_answer.is_some() {
+            answered_by = call.first_answer;
         }
         if let Some((g, wait)) = group {
             self.count(&g, &outcome, wait, talk_ms);
@@ -202,6 +229,7 @@ impl Router {
             ended_at: self.now,
             wait_ms: waited_ms,
             talk_ms,
+            transfers: call.transfers,
             outcome,
             after_hours,
         };
@@ -216,7 +244,7 @@ impl Router {
             return;
         };
         match outcome {
-            Outcome::Answered => {
+            Outcome::Answered | Outcome::TransferFailed { .. } => {
                 s.answered += 1;
                 s.total_wait_ms += wait_ms;
                 s.total_talk_ms += talk_ms;
@@ -239,7 +267,7 @@ impl Router {
                 .rules(&self.config)
                 .map(|g| g.members.to_vec())
                 .unwrap_or_default(),
-            State::Arriving | State::Connected { .. } => Vec::new(),
+            State::Arriving | State::Connected { .. } | State::Transferring { .. } => Vec::new(),
         }
     }
 

@@ -27,6 +27,8 @@ impl Router {
             groups: Vec::new(),
             offered_to: Vec::new(),
             holding: false,
+            first_answer: None,
+            transfers: Vec::new(),
             state: State::Arriving,
         };
         self.calls.insert(id, Box::new(call));

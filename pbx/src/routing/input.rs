@@ -114,6 +114,29 @@ pub enum Input {
         /// Whether any phone is registered.
         reachable: bool,
     },
+    /// Blind transfer: `by`, talking on `call`, hands the caller to the employee `to` and
+    /// leaves; the caller hears ringback until `to` answers, and the call ends if they do not.
+    Transfer {
+        /// The call.
+        call: CallId,
+        /// The employee handing it on.
+        by: Extension,
+        /// The employee it goes to.
+        to: Extension,
+    },
+    /// Attended transfer, already carried out by the SIP layer: `by` joined the caller of
+    /// `call` to `to`, whom they were talking to on their own call `replaced`. `replaced` is
+    /// over; `call` goes on with `to`.
+    Transferred {
+        /// The caller's call.
+        call: CallId,
+        /// The employee who transferred.
+        by: Extension,
+        /// Who the caller talks to now.
+        to: Extension,
+        /// The consultation call that was merged into `call`.
+        replaced: CallId,
+    },
     /// Time passed: deadlines at or before `now` are due.
     Timeout,
     /// A new configuration: it applies to every decision from now on.

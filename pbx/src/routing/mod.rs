@@ -19,6 +19,7 @@ mod queue;
 pub mod record;
 pub mod schedule;
 mod staff;
+mod transfer;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -31,7 +32,7 @@ use call::{Call, State};
 pub use crm::Crm;
 pub use input::{CallId, Caller, Decline, Input, Target};
 pub use output::{EndCause, Mailbox, MissedBecause, Notification, NotifyEvent, Output};
-pub use record::{CallRecord, GroupStats, Outcome, Statistics};
+pub use record::{CallRecord, GroupStats, Outcome, Statistics, Transfer};
 use staff::Staff;
 
 /// How long a directly dialled employee rings before the call goes to their voicemail.
@@ -116,6 +117,13 @@ impl Router {
                     self.member_changed(&employee);
                 }
             }
+            Input::Transfer { call, by, to } => self.transfer(call, &by, &to),
+            Input::Transferred {
+                call,
+                by,
+                to,
+                replaced,
+            } => self.transferred(call, &by, &to, replaced),
             Input::Timeout => self.timeout(),
             Input::Config(config) => self.replace_config(config),
             Input::Contact(contact) => self.crm.upsert_contact(contact),

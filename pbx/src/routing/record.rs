@@ -29,6 +29,25 @@ pub enum Outcome {
         /// Why.
         cause: EndCause,
     },
+    /// Answered, then handed on by a blind transfer to an employee who did not answer: the
+    /// call ended there.
+    TransferFailed {
+        /// The employee who did not answer.
+        to: Extension,
+    },
+}
+
+/// One hand-over of an answered call from one employee to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transfer {
+    /// Who handed the call on.
+    pub from: Extension,
+    /// To whom.
+    pub to: Extension,
+    /// When the transfer was asked for.
+    pub at: DateTime<Utc>,
+    /// Attended (the employee talked to the target first) or blind.
+    pub attended: bool,
 }
 
 /// The record every call ends with (SPEC §2).
@@ -46,7 +65,7 @@ pub struct CallRecord {
     pub groups: Vec<String>,
     /// Employees whose phones rang for it, in order, each once.
     pub offered_to: Vec<Extension>,
-    /// Who answered.
+    /// Who answered (the first employee, when the call was transferred).
     pub answered_by: Option<Extension>,
     /// When.
     pub answered_at: Option<DateTime<Utc>>,
@@ -56,6 +75,8 @@ pub struct CallRecord {
     pub wait_ms: i64,
     /// Milliseconds of conversation.
     pub talk_ms: i64,
+    /// Transfers, in order; the last one's `to` is who the caller talked to at the end.
+    pub transfers: Vec<Transfer>,
     /// How it ended.
     pub outcome: Outcome,
     /// Whether it came outside working hours.

@@ -6,3 +6,4 @@ mod properties;
 mod queues;
 mod records;
 mod schedule_routing;
+mod transfers;
