@@ -190,6 +190,30 @@ impl Recording {
         }
     }
 
+    /// The recording as a string of one letter per `step` seconds: the letter of the first of
+    /// `tones` that makes up most of that stretch, `m` for other sound (music, ringback,
+    /// speech) and `.` for silence. Lets a test check the order of what was heard without
+    /// depending on exactly when each part began, e.g. `A…mmmm…A`.
+    pub fn timeline(&self, step: f64, tones: &[(f64, char)]) -> String {
+        let end = self.duration().as_secs_f64();
+        let mut out = String::new();
+        let mut t = 0.0;
+        while t + step <= end + 1e-9 {
+            let part = self.slice(t, t + step);
+            let letter = if part.audible().as_secs_f64() < step / 2.0 {
+                '.'
+            } else {
+                tones
+                    .iter()
+                    .find(|(hz, _)| part.tone_fraction(*hz) > 0.5)
+                    .map_or('m', |(_, c)| *c)
+            };
+            out.push(letter);
+            t += step;
+        }
+        out
+    }
+
     /// A one-line summary for failure messages: length, level, audible time and the fraction
     /// of each of `tones`.
     pub fn describe(&self, tones: &[f64]) -> String {

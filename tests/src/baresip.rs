@@ -619,11 +619,9 @@ impl Phone {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let last = self.recordings().pop();
-            let complete = last.as_ref().is_some_and(|r| {
-                [&r.received, &r.sent]
-                    .iter()
-                    .all(|p| hound::WavReader::open(p).is_ok_and(|w| w.duration() > 0))
-            });
+            let complete = last
+                .as_ref()
+                .is_some_and(|r| [&r.received, &r.sent].iter().all(|p| wav_complete(p)));
             match last {
                 Some(r) if complete || Instant::now() >= deadline => return r,
                 None if Instant::now() >= deadline => {
@@ -633,6 +631,21 @@ impl Phone {
             }
         }
     }
+}
+
+/// Whether a WAV file's header has been completed: it names samples, and as many as the
+/// file holds (libsndfile may update the header with a partial length before it closes the
+/// file, so a non-zero length alone is not enough).
+fn wav_complete(path: &Path) -> bool {
+    let Ok(reader) = hound::WavReader::open(path) else {
+        return false;
+    };
+    let spec = reader.spec();
+    let samples = u64::from(reader.duration()) * u64::from(spec.channels);
+    let data = samples * u64::from(spec.bits_per_sample / 8);
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    // The data chunk ends the file (after a header of at most a few hundred bytes).
+    samples > 0 && len >= data && len - data <= 512
 }
 
 impl Drop for Phone {

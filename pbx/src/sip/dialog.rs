@@ -128,6 +128,23 @@ impl Dialog {
         self.write(method, cseq, branch, sdp)
     }
 
+    /// A new request in the dialog with the next CSeq, extra headers and an optional body
+    /// (content type, bytes): NOTIFY, MESSAGE and the like.
+    pub fn request_with(
+        &mut self,
+        method: &str,
+        branch: &str,
+        extra: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+    ) -> Bytes {
+        self.local_cseq += 1;
+        let mut w = self.start(method, self.local_cseq, branch);
+        for (name, value) in extra {
+            w = w.header(name, value);
+        }
+        w.finish(body)
+    }
+
     /// The ACK for a 2xx to our INVITE with CSeq `cseq` (a transaction of its own).
     pub fn ack(&self, cseq: u32, branch: &str) -> Bytes {
         self.write("ACK", cseq, branch, None)

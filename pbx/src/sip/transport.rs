@@ -504,6 +504,12 @@ fn log_call(e: &CallEvent) {
         } => info!(call = call.0, %employee, contacts, "ringing"),
         CallEvent::Answered { call, employee } => info!(call = call.0, %employee, "answered"),
         CallEvent::Connected { call, employee } => info!(call = call.0, %employee, "connected"),
+        CallEvent::Transferred {
+            call,
+            by,
+            to,
+            attended,
+        } => info!(call = call.0, %by, %to, attended, "transferred"),
         CallEvent::Ended { call, why } => info!(call = call.0, %why, "call ended"),
         CallEvent::Failed { call, why } => {
             warn!(call = call.map(|c| c.0), %why, "call problem")

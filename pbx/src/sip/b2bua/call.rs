@@ -177,6 +177,12 @@ pub struct Call {
     pub branches: Vec<String>,
     /// When each employee's phones last declined the call.
     pub declined_at: Vec<(Extension, DateTime<Utc>)>,
+    /// The entry point's hold music, once the router named it.
+    pub music: Option<std::path::PathBuf>,
+    /// The caller's phone put the call on hold (the other side hears music).
+    pub caller_holds: bool,
+    /// The connected phone put the call on hold (the caller hears music).
+    pub callee_holds: bool,
     /// Rings put off until then, because the employee's phones declined just before.
     pub deferred: Vec<(
         Extension,

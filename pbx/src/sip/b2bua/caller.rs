@@ -77,6 +77,9 @@ impl B2bua {
             branches: Vec::new(),
             declined_at: Vec::new(),
             deferred: Vec::new(),
+            music: None,
+            caller_holds: false,
+            callee_holds: false,
         };
         self.calls.insert(id, call);
         self.event(CallEvent::Started {

@@ -52,9 +52,6 @@ impl B2bua {
             Purpose::Invite(i) if key.method == Method::Invite => {
                 self.fork_response(id, i, code, response)
             }
-            Purpose::ReInvite(side) if key.method == Method::Invite && code >= 200 => {
-                self.reinvite_answered(id, side, code, response)
-            }
             _ => {}
         }
     }
@@ -405,6 +402,7 @@ impl B2bua {
             return;
         };
         call.ringing.clear();
+        call.callee_holds = false;
         if let Some(f) = call.forks.get_mut(i) {
             f.state = ForkState::Connected;
         }

@@ -1,5 +1,6 @@
-//! Requests inside a call's dialogs: BYE from either side, and re-INVITEs (hold and resume)
-//! answered at once and passed to the other phone.
+//! Requests inside a call's dialogs: BYE from either side, re-INVITEs (hold and resume)
+//! answered at once — the other side hears hold music while one holds — and REFER
+//! (`transfer.rs`).
 
 use super::*;
 
@@ -51,6 +52,7 @@ impl B2bua {
                 Reply::new(200, "OK")
             }
             Method::Invite => self.reinvite(id, side, request),
+            Method::Refer => self.refer(id, side, request),
             Method::Info | Method::Notify => Reply::new(200, "OK"),
             _ => Reply::new(501, "Not Implemented")
                 .with(h::Allow::new(crate::sip::endpoint::ALLOW).into()),
@@ -81,6 +83,15 @@ impl B2bua {
                 self.wind_down(id);
             }
             Side::Fork(i) => {
+                let done = self
+                    .calls
+                    .get(&id)
+                    .and_then(|c| c.forks.get(i))
+                    .is_none_or(|f| f.state.is_done());
+                if done {
+                    // A transferor hanging up after its transfer, or a BYE that crossed ours.
+                    return;
+                }
                 let was_connected = self
                     .calls
                     .get(&id)
@@ -149,76 +160,47 @@ impl B2bua {
             leg: leg_id,
             remote,
         });
-        self.pass_direction(id, side, negotiated.remote_direction);
+        let holding = matches!(
+            negotiated.remote_direction,
+            Direction::SendOnly | Direction::Inactive
+        );
+        self.hold_changed(id, side, holding);
         Reply::new(200, "OK")
             .with(h::Contact::new(format!("<{contact}>")).into())
             .with_sdp(answer.to_string())
     }
 
-    /// Offers `direction` to the other leg of a connected call (hold and resume pass through).
-    pub(super) fn pass_direction(&mut self, id: CallId, from: Side, direction: Direction) {
-        let ip = self.local.media_ip;
-        let branch = self.branch();
+    /// A side put the call on hold or took it off hold: while either side holds, the other
+    /// hears the entry point's hold music (SPEC §3: the caller waits with music while the
+    /// employee consults a colleague); when neither does, the two are bridged again. The
+    /// other phone is not re-INVITEd, so a hold never waits on it.
+    pub(super) fn hold_changed(&mut self, id: CallId, side: Side, holding: bool) {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        let Some(c) = call.connected() else {
-            return;
-        };
-        let (to_side, media, dialog) = match from {
-            Side::Caller => match (call.b_media.as_mut(), call.forks.get_mut(c)) {
-                (Some(m), Some(f)) => (Side::Fork(c), m, &mut f.dialog),
-                _ => return,
-            },
-            Side::Fork(_) => (Side::Caller, &mut call.a.media, &mut call.a.dialog),
-        };
-        if media.direction == direction {
+        match side {
+            Side::Caller => call.caller_holds = holding,
+            Side::Fork(_) => call.callee_holds = holding,
+        }
+        if call.connected().is_none() {
             return;
         }
-        media.direction = direction;
-        let version = media.next_version();
-        let sdp = Sdp::offer(media.session, version, ip, media.port, LAWS, direction);
-        let bytes = dialog.request("INVITE", &branch, Some(&sdp.to_string()));
-        let to = dialog.peer;
-        self.track(branch.clone(), id, Purpose::ReInvite(to_side));
-        self.act(Action::Send(tx::OutgoingRequest {
-            key: ClientKey::new(branch, crate::sip::method::Method::Invite),
-            to,
-            bytes,
-        }));
-    }
-
-    pub(super) fn reinvite_answered(
-        &mut self,
-        id: CallId,
-        side: Side,
-        code: u16,
-        response: &Parsed,
-    ) {
-        let branch = self.branch();
-        let Some(call) = self.calls.get_mut(&id) else {
+        let a = call.a.media.leg;
+        let Some(b) = call.b_media.as_ref().map(|m| m.leg) else {
             return;
         };
-        let (dialog, media) = match side {
-            Side::Caller => (&mut call.a.dialog, Some(&mut call.a.media)),
-            Side::Fork(i) => match call.forks.get_mut(i) {
-                Some(f) => (&mut f.dialog, call.b_media.as_mut()),
-                None => return,
-            },
+        let music = call.music.clone();
+        let play = |leg| Command::Play {
+            leg,
+            source: Source::HoldMusic(music.clone()),
         };
-        if (200..300).contains(&code) {
-            let ack = dialog.ack(dialog.local_cseq, &branch);
-            let to = dialog.peer;
-            self.out.push_back(Action::Transmit { to, bytes: ack });
-            let ip = self.local.media_ip;
-            let negotiated = message::sdp_body(response)
-                .and_then(|s| Sdp::parse(s).ok())
-                .and_then(|sdp| sdp.answer(0, ip, 0, LAWS, Direction::SendRecv).ok());
-            if let (Some((_, n)), Some(m)) = (negotiated, media) {
-                let remote = remote_of(&n);
-                m.remote = Some(remote);
-                let leg = m.leg;
-                self.media(Command::Remote { leg, remote });
+        match (call.caller_holds, call.callee_holds) {
+            (false, false) => self.media(Command::Bridge { a, b }),
+            (true, false) => self.media(play(b)),
+            (false, true) => self.media(play(a)),
+            (true, true) => {
+                self.media(play(a));
+                self.media(play(b));
             }
         }
     }

@@ -21,7 +21,8 @@
 //! 5. `HoldMusic`: the caller is answered and hears music; later rings and `Connect` work as
 //!    above.
 //! 6. BYE from either side is answered and passed on; CANCEL from the caller ends the INVITE
-//!    with 487; re-INVITEs (hold and resume) are answered at once and passed to the other leg.
+//!    with 487; re-INVITEs (hold and resume) are answered at once, and while one side holds
+//!    the other hears hold music; REFER transfers the call (`transfer.rs`).
 //! 7. `End` gives the caller the cause's status (486, 480, 404, 603, 482) or a BYE.
 //!
 //! Decisions:
@@ -29,10 +30,10 @@
 //!   replace a party at any moment and the two phones may use different G.711 laws.
 //! - **Early media for ringback**: the caller hears Centrala's ringback (or music) instead of
 //!   relying on the phone's own tone, because calls wait in queues and move between members.
-//! - **Re-INVITEs are answered at once** with our SDP (our port does not change) and passed
-//!   to the other leg with the same direction; the other leg's answer only updates where we
-//!   send. So a hold never waits on the other phone, and glare (RFC 3261 491) cannot arise
-//!   from our side waiting.
+//! - **Re-INVITEs are answered at once** with our SDP (our port does not change) and are not
+//!   passed on: a hold plays music to the other side instead (what a PBX caller expects),
+//!   so a hold never waits on the other phone, and glare (RFC 3261 491) cannot arise from
+//!   our side waiting.
 //! - An INVITE without an SDP offer (late offer) is refused with 488: every phone we know
 //!   sends one, and supporting late offer would double the offer/answer paths.
 //! - `Voicemail` and `ForwardToNumber` are not served yet (voicemail and trunks are later
@@ -43,6 +44,7 @@ mod caller;
 mod fork;
 mod in_dialog;
 mod route;
+mod transfer;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -144,6 +146,17 @@ pub enum CallEvent {
         /// Who answered.
         employee: Extension,
     },
+    /// An employee handed the call on.
+    Transferred {
+        /// The call.
+        call: CallId,
+        /// Who transferred it.
+        by: Extension,
+        /// To whom.
+        to: Extension,
+        /// Attended (the target had answered a consultation call) or blind.
+        attended: bool,
+    },
     /// The call ended for the caller.
     Ended {
         /// The call.
@@ -213,8 +226,6 @@ pub(super) enum Purpose {
     Invite(usize),
     /// A CANCEL, BYE or re-INVITE whose answer matters little.
     Other(Side),
-    /// A re-INVITE passing a hold or resume on.
-    ReInvite(Side),
 }
 
 /// The B2BUA. See the module documentation.
@@ -405,12 +416,17 @@ impl B2bua {
         self.by_invite.remove(&call.a.key);
         self.by_dialog
             .remove(&(call.a.dialog.call_id.clone(), call.a.tag.clone()));
+        // A fork moved to another call by an attended transfer is that call's now.
         for f in &call.forks {
-            self.by_dialog
-                .remove(&(f.dialog.call_id.clone(), f.dialog.local_tag.clone()));
+            let key = (f.dialog.call_id.clone(), f.dialog.local_tag.clone());
+            if self.by_dialog.get(&key).is_some_and(|(c, _)| *c == id) {
+                self.by_dialog.remove(&key);
+            }
         }
         for b in &call.branches {
-            self.by_branch.remove(b);
+            if self.by_branch.get(b).is_some_and(|(c, _)| *c == id) {
+                self.by_branch.remove(b);
+            }
         }
         // Its timer entries stay and find no call when they fire: cheaper than a search.
         self.close_leg(&call.a.media);

@@ -37,6 +37,15 @@ impl B2bua {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
+        if call.a.state == CallerState::Answered {
+            // A blind transfer: the answered caller hears ringback while the target rings.
+            let (leg, country) = (call.a.media.leg, self.tone_country);
+            self.media(Command::Play {
+                leg,
+                source: Source::Ringback(country),
+            });
+            return;
+        }
         if call.a.state != (CallerState::Early { progress: false }) {
             return;
         }
@@ -74,7 +83,8 @@ impl B2bua {
                 self.data_dir.join(p)
             }
         });
-        if let Some(call) = self.calls.get(&id) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.music = path.clone();
             let leg = call.a.media.leg;
             self.media(Command::Play {
                 leg,
