@@ -37,13 +37,22 @@ pub(super) struct Trunks {
     shut_down: bool,
 }
 
-#[derive(Debug)]
 struct Active {
     trunk: SipTrunk,
     reg: Registration,
     /// The provider's address and our contact it was started with, or `None` while it waits.
     /// A trunk that cannot start (TCP, no address) is marked with its reason, reported once.
     started: Option<Result<(SocketAddr, SocketAddr), String>>,
+}
+
+/// Without the trunk's password.
+impl std::fmt::Debug for Active {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Active")
+            .field("reg", &self.reg)
+            .field("started", &self.started)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Trunks {
