@@ -16,8 +16,9 @@ use firmware_config::system::Transport;
 use crate::media;
 use crate::routing::{Crm, Router};
 use crate::sip::b2bua::Local;
-use crate::sip::endpoint::{DigestChoice, Endpoint, Options};
+use crate::sip::endpoint::{DigestChoice, Endpoint, Input, Options};
 use crate::sip::transport::{transport_name, BindError, Listeners};
+use crate::sip::trunk::resolve::resolve_hosts;
 use crate::switch::Switch;
 
 /// Why the daemon could not start.
@@ -84,7 +85,12 @@ async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Resul
     endpoint.set_local(local);
     let now = chrono::Utc::now();
     let router = Router::new(Arc::clone(&config), Crm::default(), now);
-    let switch = Switch::new(endpoint, router);
+    let mut switch = Switch::new(endpoint, router);
+    // Trunk providers' host names, resolved once at start; their registrations start now.
+    let prefer_v6 = local.udp.is_some_and(|a| a.is_ipv6());
+    for resolved in resolve_hosts(&config, prefer_v6).await {
+        switch.handle_input(chrono::Utc::now(), Input::TrunkResolved(resolved));
+    }
     let mut engine = media::engine::Engine::new(media_bind_ip(&config, local.media_ip));
     let stop = async {
         tokio::select! {

@@ -32,6 +32,10 @@
 //! - `Max-Forwards: 0` on anything but OPTIONS: 483.
 //! - ACKs for our 2xx go to the B2BUA; ACKs for our failures are absorbed by the transaction.
 //!
+//! What it sends itself: REGISTERs to the SIP trunk providers configured with `register`
+//! (`endpoint/trunk.rs`, [`super::trunk`]); what the transaction layer reports about REGISTER
+//! client transactions goes to those registrations, never to the B2BUA.
+//!
 //! Decisions:
 //! - **Where responses go**: always back to the source address and port of the request (for
 //!   TCP, the same connection), whether or not the request asked for `rport`. This is what
@@ -120,6 +124,8 @@ pub enum Input {
     Media(media::Event),
     /// The daemon stops: end every call.
     Shutdown,
+    /// The shell resolved a SIP trunk provider's host name.
+    TrunkResolved(super::trunk::Resolved),
 }
 
 /// What the endpoint asks of the shell.
@@ -212,6 +218,13 @@ pub enum Event {
         target: String,
         /// 404 or 480.
         status: u16,
+    },
+    /// A SIP trunk's registration at its provider changed state.
+    Trunk {
+        /// The trunk's name.
+        trunk: String,
+        /// The new state.
+        state: super::trunk::State,
     },
 }
 
@@ -311,6 +324,8 @@ pub struct Endpoint {
     /// Whether every employee's reachability was reported once.
     reported: bool,
     overload_warned: Option<DateTime<Utc>>,
+    /// Registrations at SIP trunk providers.
+    trunks: trunk::Trunks,
     out: VecDeque<Output>,
 }
 
@@ -343,6 +358,7 @@ impl Endpoint {
             default_local(&config),
             secret,
         );
+        let trunks = trunk::Trunks::new(default_local(&config).udp);
         Endpoint {
             registrar: Registrar::with_digest(&config, digest),
             config,
@@ -359,6 +375,7 @@ impl Endpoint {
             reachable: HashMap::new(),
             reported: false,
             overload_warned: None,
+            trunks,
             out: VecDeque::new(),
         }
     }
@@ -371,6 +388,7 @@ impl Endpoint {
     /// Tells the B2BUA where phones reach us (the shell knows once the sockets are bound).
     pub fn set_local(&mut self, local: Local) {
         self.b2bua.set_local(local);
+        self.trunks.set_contact(local.udp);
     }
 
     /// The number of calls in progress.
@@ -405,6 +423,7 @@ impl Endpoint {
                 self.config = config;
                 self.refresh_exempt();
                 self.report_all_reachable();
+                self.trunks_sync();
             }
             Input::Route(output) => {
                 let contacts = match &output {
@@ -422,8 +441,10 @@ impl Endpoint {
             }
             Input::Shutdown => {
                 self.b2bua.shutdown(now);
+                self.trunks_shutdown();
                 self.pump();
             }
+            Input::TrunkResolved(resolved) => self.trunk_resolved(resolved),
         }
     }
 
@@ -441,7 +462,8 @@ impl Endpoint {
         });
         let reg = self.registrar.poll_timeout();
         let calls = self.b2bua.poll_timeout();
-        [tx, reg, calls].into_iter().flatten().min()
+        let trunks = self.trunks.poll_timeout();
+        [tx, reg, calls, trunks].into_iter().flatten().min()
     }
 
     /// `now` on the transaction layer's clock.
@@ -466,6 +488,7 @@ impl Endpoint {
         let now = self.tx_now();
         let _ = self.transactions.handle_input(now, tx::Input::Timeout);
         self.drain();
+        self.trunks_timeout();
         self.b2bua.timeout(self.now);
         self.pump();
         let gone = self.registrar.expire(self.now);
@@ -740,6 +763,7 @@ mod calls;
 mod register;
 #[cfg(test)]
 mod tests;
+mod trunk;
 
 /// Our addresses as the configuration names them, until the shell says which it bound
 /// (an unspecified listen address advertises 127.0.0.1 until then).

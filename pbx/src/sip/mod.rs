@@ -1,6 +1,7 @@
 //! SIP: the wire format in front of rsip, RFC 3261 transactions, digest authentication, the
 //! registrar, per-source rate limiting, the endpoint (the transaction user for everything but
-//! calls) and the tokio transport. The protocol parts are sans-IO state machines fed with time.
+//! calls), registration at SIP trunk providers and the tokio transport. The protocol parts are
+//! sans-IO state machines fed with time.
 
 pub mod address;
 pub mod b2bua;
@@ -14,4 +15,5 @@ pub mod registrar;
 pub mod sdp;
 pub mod transaction;
 pub mod transport;
+pub mod trunk;
 pub mod wire;

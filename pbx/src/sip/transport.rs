@@ -339,6 +339,7 @@ pub fn log_event(event: &Event) {
             None => debug!(%source, %reason, "SIP message dropped"),
         },
         Event::Call(e) => log_call(e),
+        Event::Trunk { trunk, state } => super::trunk::log_state(trunk, state),
         Event::NotConnected {
             method,
             user,

@@ -82,6 +82,9 @@ impl Endpoint {
 
     /// What the transaction layer reports about the B2BUA's requests and ACKs.
     pub(super) fn pass_to_b2bua(&mut self, output: tx::Output) {
+        let Some(output) = self.trunk_claim(output) else {
+            return; // a trunk registration's
+        };
         let now = self.now;
         match output {
             tx::Output::Ack { bytes, .. } => {
