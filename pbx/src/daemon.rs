@@ -14,6 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use firmware_config::system::Transport;
 
 use crate::media;
+use crate::notify::{self, Notifier};
 use crate::routing::{Crm, Router};
 use crate::sip::b2bua::Local;
 use crate::sip::endpoint::{DigestChoice, Endpoint, Input, Options};
@@ -75,7 +76,10 @@ async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Resul
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Runtime)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Runtime)?;
-    let listeners = Listeners::bind(&config.system.sip_listen)?;
+    let mut listeners = Listeners::bind(&config.system.sip_listen)?;
+    if let Some(notifier) = start_notifier(&config) {
+        listeners.notify_to(notifier);
+    }
     for (transport, address) in listeners.local_addrs() {
         info!("SIP listening on {} {address}", transport_name(transport));
     }
@@ -103,6 +107,25 @@ async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Resul
         .run(switch, |command| engine.apply(command), stop)
         .await;
     Ok(())
+}
+
+/// Starts the webhook worker on `<data_dir>/outbox`. Without it calls are still served, so a
+/// failure is only logged (an error when a webhook is configured).
+fn start_notifier(config: &Config) -> Option<Notifier> {
+    let dir = Path::new(config.system.data_dir.as_str()).join(notify::OUTBOX_DIR);
+    let webhook = config.webhook.clone();
+    let configured = webhook.is_some();
+    match Notifier::start(&dir, webhook, notify::Settings::default()) {
+        Ok(notifier) => Some(notifier),
+        Err(e) if configured => {
+            error!(error = %e, "webhook outbox unusable: missed-call events will NOT reach the webhook");
+            None
+        }
+        Err(e) => {
+            warn!(error = %e, "webhook outbox unusable (no webhook is configured)");
+            None
+        }
+    }
 }
 
 /// Our addresses as phones reach them: the bound ones, with a wildcard IP replaced by the

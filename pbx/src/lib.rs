@@ -6,6 +6,7 @@ pub mod config_cmd;
 pub mod daemon;
 pub mod explain_cmd;
 pub mod media;
+pub mod notify;
 pub mod routing;
 pub mod sip;
 pub mod switch;

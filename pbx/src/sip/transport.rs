@@ -48,6 +48,7 @@ use super::registrar::MAX_EXPIRES;
 use super::transaction::Bytes;
 use super::wire::StreamFramer;
 use crate::media;
+use crate::notify::Notifier;
 use crate::routing;
 use crate::switch::{self, Switch};
 
@@ -102,6 +103,7 @@ struct Udp {
 pub struct Listeners {
     udp: Vec<Udp>,
     tcp: Vec<(TcpListener, SocketAddr)>,
+    notify: Option<Notifier>,
 }
 
 /// What the socket tasks tell the loop.
@@ -129,6 +131,7 @@ impl Listeners {
         let mut listeners = Listeners {
             udp: Vec::new(),
             tcp: Vec::new(),
+            notify: None,
         };
         for l in listen {
             let error = |source| BindError {
@@ -149,6 +152,11 @@ impl Listeners {
         let udp = self.udp.iter().map(|u| (Transport::Udp, u.local));
         let tcp = self.tcp.iter().map(|(_, a)| (Transport::Tcp, *a));
         udp.chain(tcp).collect()
+    }
+
+    /// Hands the router's notifications to `notifier` (the webhook) while serving.
+    pub fn notify_to(&mut self, notifier: Notifier) {
+        self.notify = Some(notifier);
     }
 
     /// Serves SIP with `switch`, carrying out media commands with `media`, until `stop`
@@ -187,7 +195,12 @@ impl Listeners {
                             endpoint.handle_input(Utc::now(), Input::Media(e));
                         }
                     }
-                    switch::Output::Routed(o) => log_routed(&o),
+                    switch::Output::Routed(o) => {
+                        if let (Some(n), routing::Output::Notify(x)) = (&self.notify, &o) {
+                            n.notify(x);
+                        }
+                        log_routed(&o);
+                    }
                 }
             }
             if stopping.is_some_and(|at| Instant::now() >= at)
