@@ -9,3 +9,4 @@ pub mod media;
 pub mod routing;
 pub mod sip;
 pub mod switch;
+pub mod voicemail;
