@@ -93,7 +93,8 @@ fn engine_thread(
         .expect("runtime");
     rt.block_on(async move {
         let before = HEAP.load(Ordering::Relaxed);
-        let mut engine = Engine::new(Ipv4Addr::LOCALHOST.into());
+        let (events, _events) = tokio::sync::mpsc::unbounded_channel();
+        let mut engine = Engine::new(Ipv4Addr::LOCALHOST.into(), events);
         let mut legs = Vec::new();
         for (i, phone) in phones.iter().enumerate() {
             let leg = LegId(i as u64);

@@ -95,7 +95,9 @@ async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Resul
     for resolved in resolve_hosts(&config, prefer_v6).await {
         switch.handle_input(chrono::Utc::now(), Input::TrunkResolved(resolved));
     }
-    let mut engine = media::engine::Engine::new(media_bind_ip(&config, local.media_ip));
+    let (media_events, media_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut engine =
+        media::engine::Engine::new(media_bind_ip(&config, local.media_ip), media_events);
     let stop = async {
         tokio::select! {
             _ = term.recv() => info!("SIGTERM received"),
@@ -104,7 +106,7 @@ async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Resul
     };
     info!("ready");
     listeners
-        .run(switch, |command| engine.apply(command), stop)
+        .run(switch, |command| engine.apply(command), media_rx, stop)
         .await;
     Ok(())
 }

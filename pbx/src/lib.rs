@@ -10,3 +10,4 @@ pub mod notify;
 pub mod routing;
 pub mod sip;
 pub mod switch;
+pub mod voicemail;

@@ -4,6 +4,9 @@
 //!
 //! One shared clock rather than a timer per leg: 2,000 playing legs cost one wakeup per
 //! 20 ms. The task ends by itself when nothing plays and is started again by the next play.
+//!
+//! A clip played once ([`Repeat::Once`]) is reported with [`Event::PlayFinished`] on the tick
+//! that sends its last samples; the leg then hears silence.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -12,9 +15,9 @@ use std::time::Duration;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::leg::Leg;
-use super::player::{Clip, Player, FRAME_SAMPLES};
+use super::player::{self, Clip, Player, Repeat, FRAME_SAMPLES};
 use super::rtp::{Header, HEADER_LEN};
-use super::LegId;
+use super::{Event, LegId};
 
 /// The frame period.
 pub const FRAME: Duration = Duration::from_millis(20);
@@ -58,9 +61,23 @@ impl Playing {
     /// One tick: `elapsed` frame periods since the last one (more than 1 when ticks were
     /// missed; the audio skips ahead so it stays in time).
     fn tick(&mut self, elapsed: u32) {
+        if self.play(elapsed) {
+            tracing::debug!(leg = self.leg.id.0, "played to the end");
+            self.player = Player::new(player::silence());
+            // The call layer may have gone away (shutdown): nobody to tell.
+            let _ = self
+                .leg
+                .events
+                .send(Event::PlayFinished { leg: self.leg.id });
+        }
+    }
+
+    /// Sends this tick's frame; tells whether a clip played once ended.
+    fn play(&mut self, elapsed: u32) -> bool {
         let missed = elapsed.saturating_sub(1);
+        let mut ended = false;
         if missed > 0 {
-            self.player.skip(missed);
+            ended = self.player.skip(missed);
             self.stream.timestamp = self
                 .stream
                 .timestamp
@@ -77,10 +94,10 @@ impl Playing {
         let (head, body) = packet.split_at_mut(HEADER_LEN);
         let frame: &mut [u8; FRAME_SAMPLES] = match body.try_into() {
             Ok(frame) => frame,
-            Err(_) => return,
+            Err(_) => return ended,
         };
         if let Some((destination, law)) = target {
-            self.player.next_frame(law, frame);
+            ended |= self.player.next_frame(law, frame);
             let header = Header {
                 payload_type: law.payload_type(),
                 marker: self.stream.marker,
@@ -96,9 +113,10 @@ impl Playing {
                 self.stream.seq = self.stream.seq.wrapping_add(1);
             }
         } else {
-            self.player.skip(1);
+            ended |= self.player.skip(1);
         }
         self.stream.timestamp = self.stream.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        ended
     }
 }
 
@@ -121,9 +139,9 @@ pub fn lock(players: &SharedPlayers) -> MutexGuard<'_, Players> {
 }
 
 impl Players {
-    /// Plays `clip` to `leg` (replacing what it played: same stream, marker set). Returns the
-    /// play's id and whether the clock task must be started.
-    pub fn start(&mut self, leg: Arc<Leg>, clip: Clip) -> (u64, bool) {
+    /// Plays `clip` to `leg` (replacing what it played: same stream, marker set), looping or
+    /// once. Returns the play's id and whether the clock task must be started.
+    pub fn start(&mut self, leg: Arc<Leg>, clip: Clip, repeat: Repeat) -> (u64, bool) {
         self.next_play_id += 1;
         let play_id = self.next_play_id;
         let mut stream = self
@@ -134,7 +152,7 @@ impl Players {
         let id = leg.id;
         let playing = Playing {
             leg,
-            player: Player::new(clip),
+            player: Player::with(clip, repeat),
             stream,
             play_id,
         };

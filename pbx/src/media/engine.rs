@@ -1,10 +1,15 @@
 //! The media engine: carries out the call layer's [`Command`]s on real sockets.
 //!
-//! Each open leg has a UDP socket and a receive task that latches the far end's source and
-//! relays to the bridged peer (`leg.rs`); generated audio is paced by one shared
-//! 20 ms clock (`clock.rs`). [`Engine::apply`] never waits on the network: binding is
-//! synchronous, and a hold-music file is loaded on the blocking pool while the leg hears
-//! silence (then cached while the file is unchanged).
+//! Each open leg has a UDP socket and a receive task that latches the far end's source,
+//! feeds the leg's recording, reports its DTMF digits when it is not bridged, and relays to
+//! the bridged peer (`leg.rs`); generated audio is paced by one shared 20 ms clock
+//! (`clock.rs`); a recording's file is written by its own thread (`recording.rs`).
+//! [`Engine::apply`] never waits on the network or the disk: binding is synchronous, and a
+//! hold-music file (then cached while the file is unchanged) or a file to play once is loaded
+//! on the blocking pool while the leg hears silence.
+//!
+//! Events other than a failed `Open` (the return value of `apply`) go to the event channel
+//! given to [`Engine::new`], from the tasks and threads where they happen.
 //!
 //! `Mute` stops what is sent *to* the leg (player or relay); what the leg sends still reaches
 //! a bridged peer. `Play` and `Close` undo the leg's bridge both ways. Commands for a leg
@@ -15,14 +20,16 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::clock::{self, SharedPlayers};
 use super::leg::{self, Leg, Output};
-use super::player::{self, Clip};
-use super::{Command, Event, LegId, Remote, Source};
+use super::player::{self, Clip, Repeat};
+use super::recording;
+use super::{Command, Event, LegId, Prompt, RecordEnd, Remote, Source};
 
 /// An open leg as the engine holds it.
 struct Open {
@@ -43,17 +50,20 @@ pub struct Engine {
     players: SharedPlayers,
     clock: Option<JoinHandle<()>>,
     wavs: WavCache,
+    events: UnboundedSender<Event>,
 }
 
 impl Engine {
-    /// An engine binding its legs' ports on `ip` (the SIP listen IP; `0.0.0.0` allowed).
-    pub fn new(ip: IpAddr) -> Engine {
+    /// An engine binding its legs' ports on `ip` (the SIP listen IP; `0.0.0.0` allowed),
+    /// reporting asynchronous events to `events`.
+    pub fn new(ip: IpAddr, events: UnboundedSender<Event>) -> Engine {
         Engine {
             ip,
             legs: HashMap::new(),
             players: SharedPlayers::default(),
             clock: None,
             wavs: WavCache::default(),
+            events,
         }
     }
 
@@ -67,6 +77,13 @@ impl Engine {
             Command::Bridge { a, b } => self.bridge(a, b),
             Command::Mute { leg } => self.mute(leg),
             Command::Close { leg } => self.close(leg),
+            Command::Record {
+                leg,
+                path,
+                limit,
+                silence,
+            } => self.record(leg, path, limit, silence),
+            Command::StopRecording { leg } => self.stop_recording(leg),
         }
         None
     }
@@ -106,7 +123,7 @@ impl Engine {
             Ok(socket) => socket,
             Err(e) => return failed(e.to_string()),
         };
-        let leg = Arc::new(Leg::new(id, socket));
+        let leg = Arc::new(Leg::new(id, socket, self.events.clone()));
         let receiver = tokio::spawn(leg::receive(leg.clone()));
         tracing::debug!(leg = id.0, port, "RTP port open");
         self.legs.insert(id, Open { leg, receiver });
@@ -144,19 +161,31 @@ impl Engine {
         };
         leg.unbridge();
         leg.state().output = Output::Player;
-        let (clip, load) = match &source {
+        let (clip, repeat, load) = match &source {
             Source::HoldMusic(Some(path)) => match self.cached_wav(path) {
-                Some(clip) => (clip, None),
-                None => (player::silence(), Some(path.clone())),
+                Some(clip) => (clip, Repeat::Loop, None),
+                None => (
+                    player::silence(),
+                    Repeat::Loop,
+                    Some(Load::HoldMusic(path.clone())),
+                ),
             },
-            other => (player::builtin_clip(other), None),
+            Source::File { path, fallback } => (
+                player::silence(),
+                Repeat::OnceWhenSet,
+                Some(Load::Once(path.clone(), *fallback)),
+            ),
+            Source::Prompt(_) => (player::builtin_clip(&source), Repeat::Once, None),
+            other => (player::builtin_clip(other), Repeat::Loop, None),
         };
-        let (play_id, start_clock) = clock::lock(&self.players).start(leg, clip);
+        let (play_id, start_clock) = clock::lock(&self.players).start(leg, clip, repeat);
         if start_clock {
             self.clock = Some(tokio::spawn(clock::run(self.players.clone())));
         }
-        if let Some(path) = load {
-            self.load_wav(id, play_id, path);
+        match load {
+            Some(Load::HoldMusic(path)) => self.load_wav(id, play_id, path),
+            Some(Load::Once(path, fallback)) => self.load_once(id, play_id, path, fallback),
+            None => {}
         }
         tracing::debug!(leg = id.0, ?source, "playing");
     }
@@ -188,6 +217,51 @@ impl Engine {
             }
             clock::lock(&players).replace_clip(leg, play_id, clip);
         });
+    }
+
+    /// Loads a file to play once off the runtime (not cached: a recorded message is heard
+    /// once or twice, a greeting is small), then gives it to the play (if still on).
+    fn load_once(&self, leg: LegId, play_id: u64, path: PathBuf, fallback: Prompt) {
+        let players = self.players.clone();
+        tokio::spawn(async move {
+            let load = tokio::task::spawn_blocking(move || player::file_or(&path, fallback));
+            let clip = load
+                .await
+                .unwrap_or_else(|_| super::prompts::clip(fallback));
+            clock::lock(&players).replace_clip(leg, play_id, clip);
+        });
+    }
+
+    fn record(&mut self, id: LegId, path: PathBuf, limit: Duration, silence: Duration) {
+        let Some(leg) = self.leg(id, "record") else {
+            let _ = self.events.send(Event::Recorded {
+                leg: id,
+                path,
+                duration_ms: 0,
+                ended: RecordEnd::Failed("the leg is not open".into()),
+            });
+            return;
+        };
+        leg.recording.start(recording::Start {
+            leg: id,
+            path,
+            limit,
+            silence,
+            events: self.events.clone(),
+        });
+    }
+
+    fn stop_recording(&mut self, id: LegId) {
+        if let Some(leg) = self.leg(id, "stop recording") {
+            leg.recording.stop(RecordEnd::Stopped);
+        }
+    }
+
+    /// Whether a leg is recording.
+    pub fn recording(&self, leg: LegId) -> bool {
+        self.legs
+            .get(&leg)
+            .is_some_and(|open| open.leg.recording.is_active())
     }
 
     fn bridge(&mut self, a: LegId, b: LegId) {
@@ -225,6 +299,7 @@ impl Engine {
             return;
         };
         clock::lock(&self.players).stop(id);
+        open.leg.recording.stop(RecordEnd::Stopped);
         open.leg.unbridge();
         open.receiver.abort();
         tracing::debug!(leg = id.0, "closed");
@@ -238,10 +313,19 @@ impl Drop for Engine {
             clock.abort();
         }
         for (_, open) in self.legs.drain() {
+            open.leg.recording.stop(RecordEnd::Stopped);
             open.leg.unbridge();
             open.receiver.abort();
         }
     }
+}
+
+/// A file a play waits for.
+enum Load {
+    /// Hold music, looped and cached.
+    HoldMusic(PathBuf),
+    /// A file played once, with the prompt played when it cannot be used.
+    Once(PathBuf, Prompt),
 }
 
 /// Binds a non-blocking UDP socket and hands it to tokio.
@@ -259,3 +343,5 @@ fn stamp(path: &Path) -> Option<Stamp> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod voicemail_tests;

@@ -3,16 +3,24 @@
 //! Each leg is an `Arc<Leg>` shared by its receive task, its bridged peer's receive task
 //! (which sends through this leg's socket) and the player clock. The state sits behind a
 //! small mutex held only to copy a few words out; no path ever holds two legs' locks at once,
-//! so there is no lock order to get wrong.
+//! so there is no lock order to get wrong. (The recording's lock is taken after the state
+//! lock is released, and the recording never takes a leg's lock.)
+//!
+//! Besides relaying, the receive path hands the leg's audio to its recording, if any, and,
+//! when the leg is not bridged, turns its telephone-events into [`Event::Dtmf`].
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
+use tokio::sync::mpsc::UnboundedSender;
 
-use super::bridge::{self, LegMedia};
-use super::LegId;
+use super::bridge::{self, LegMedia, Payload};
+use super::dtmf;
+use super::recording::Slot;
+use super::rtp::Layout;
+use super::{Event, LegId};
 
 /// The largest datagram relayed; longer ones are cut (and then fail to parse or are relayed
 /// short: G.711 at 20 ms is 172 bytes).
@@ -38,6 +46,8 @@ pub struct LegState {
     pub peer: Option<Arc<Leg>>,
     /// What is sent to this leg.
     pub output: Output,
+    /// Its telephone-events, told apart into key presses.
+    pub dtmf: dtmf::Detector,
 }
 
 /// An open leg.
@@ -47,19 +57,26 @@ pub struct Leg {
     pub id: LegId,
     /// Its RTP socket: it receives the far end's packets and sends everything to it.
     pub socket: UdpSocket,
+    /// Where what happens asynchronously is reported.
+    pub events: UnboundedSender<Event>,
+    /// Its recording, if any.
+    pub recording: Arc<Slot>,
     state: Mutex<LegState>,
 }
 
 impl Leg {
-    /// A new leg on `socket`: nothing known, nothing sent.
-    pub fn new(id: LegId, socket: UdpSocket) -> Leg {
+    /// A new leg on `socket`, reporting to `events`: nothing known, nothing sent.
+    pub fn new(id: LegId, socket: UdpSocket, events: UnboundedSender<Event>) -> Leg {
         Leg {
             id,
             socket,
+            events,
+            recording: Arc::default(),
             state: Mutex::new(LegState {
                 media: LegMedia::default(),
                 peer: None,
                 output: Output::Nothing,
+                dtmf: dtmf::Detector::default(),
             }),
         }
     }
@@ -106,9 +123,11 @@ pub async fn receive(leg: Arc<Leg>) {
     }
 }
 
-/// One received packet: latch, then relay to the peer if there is one that listens.
+/// One received packet: latch, record, detect DTMF, then relay to the peer if there is one
+/// that listens.
 fn on_packet(leg: &Leg, packet: &mut [u8], source: SocketAddr) {
-    let (from, peer) = {
+    let layout = Layout::parse(packet).ok();
+    let (from, peer, digit) = {
         let mut state = leg.state();
         if state.media.observe(packet, source) {
             tracing::debug!(leg = leg.id.0, %source, "RTP source latched");
@@ -117,8 +136,26 @@ fn on_packet(leg: &Leg, packet: &mut [u8], source: SocketAddr) {
             Output::Player => None,
             Output::Nothing | Output::Relay => state.peer.clone(),
         };
-        (state.media, peer)
+        let kind = layout.and_then(|l| state.media.classify(l.payload_type).zip(Some(l)));
+        let digit = match kind {
+            Some((Payload::TelephoneEvent, l)) if state.peer.is_none() => {
+                let payload = &packet[l.payload_start..l.payload_end];
+                state.dtmf.on_packet(l.ssrc, l.timestamp, l.marker, payload)
+            }
+            _ => None,
+        };
+        (state.media, peer, digit)
     };
+    if let Some(digit) = digit {
+        tracing::debug!(leg = leg.id.0, %digit, "DTMF");
+        let _ = leg.events.send(Event::Dtmf { leg: leg.id, digit });
+    }
+    if let Some((Payload::Audio(law), l)) =
+        layout.and_then(|l| from.classify(l.payload_type).zip(Some(l)))
+    {
+        let payload = &packet[l.payload_start..l.payload_end];
+        leg.recording.on_audio(law, l.ssrc, l.timestamp, payload);
+    }
     let Some(peer) = peer else { return };
     let to = {
         let state = peer.state();

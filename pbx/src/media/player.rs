@@ -1,15 +1,17 @@
-//! Generated audio: a looping clip, encoded once in both G.711 laws, cut into 20 ms frames.
+//! Generated audio: a clip (looping, or played once), encoded once in both G.711 laws, cut
+//! into 20 ms frames.
 //!
 //! Every [`Source`] becomes a [`Clip`] shared by all legs that play it: ringback and the
-//! built-in hold music are synthesised once per process, a WAV file is loaded once per
-//! engine ([`super::engine`] caches it), and silence is a single frame. A [`Player`] is the
+//! built-in hold music are synthesised and the prompts decoded once per process, a hold-music
+//! WAV file is loaded once per engine ([`super::engine`] caches it; a `File` to play once is
+//! loaded each time), and silence is a single frame. A [`Player`] is the
 //! position in a clip: a few bytes per playing leg.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use super::g711::Law;
-use super::{music, tones, wav, Source};
+use super::{music, prompts, tones, wav, Prompt, Source};
 
 /// Samples per second of everything played.
 pub const SAMPLE_RATE: u32 = 8000;
@@ -94,46 +96,99 @@ pub fn hold_music(path: Option<&Path>) -> Clip {
     }
 }
 
-/// The clip for a source that needs no file: ringback, silence, or the built-in music (a
-/// `HoldMusic` file is loaded by [`hold_music`]).
+/// The clip for a source that needs no file: ringback, silence, a prompt, or the built-in
+/// music (a `HoldMusic` file is loaded by [`hold_music`], a `File` by [`file_or`]; until
+/// then the fallback's clip is given).
 pub fn builtin_clip(source: &Source) -> Clip {
     match source {
         Source::Ringback(country) => tones::ringback(*country),
         Source::Silence => silence(),
         Source::HoldMusic(_) => builtin_music(),
+        Source::Prompt(prompt)
+        | Source::File {
+            fallback: prompt, ..
+        } => prompts::clip(*prompt),
     }
 }
 
-/// A position in a looping clip.
+/// The audio of a WAV file to play once, or (with a warning naming the file and the reason)
+/// the `fallback` prompt. Reads the file: call it off the packet path.
+pub fn file_or(path: &Path, fallback: Prompt) -> Clip {
+    match wav::load(path) {
+        Ok(samples) => Clip::from_samples(&samples),
+        Err(e) => {
+            tracing::warn!(
+                file = %path.display(),
+                reason = %e,
+                ?fallback,
+                "audio file unusable, playing the built-in prompt instead"
+            );
+            prompts::clip(fallback)
+        }
+    }
+}
+
+/// Whether a player loops its clip or plays it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// Loops for ever.
+    Loop,
+    /// Plays the clip once, then reports it finished.
+    Once,
+    /// Loops silence until [`Player::set_clip`] gives the clip, then plays that once (a file
+    /// still loading).
+    OnceWhenSet,
+}
+
+/// A position in a clip.
 #[derive(Debug, Clone)]
 pub struct Player {
     clip: Clip,
     pos: usize,
+    repeat: Repeat,
 }
 
 impl Player {
-    /// Starts `clip` from its beginning.
+    /// Starts looping `clip` from its beginning.
     pub fn new(clip: Clip) -> Player {
-        Player { clip, pos: 0 }
+        Player::with(clip, Repeat::Loop)
+    }
+
+    /// Starts `clip` from its beginning, looping or not.
+    pub fn with(clip: Clip, repeat: Repeat) -> Player {
+        Player {
+            clip,
+            pos: 0,
+            repeat,
+        }
     }
 
     /// Replaces the clip (e.g. when a file finished loading), starting it from the beginning.
     pub fn set_clip(&mut self, clip: Clip) {
         self.clip = clip;
         self.pos = 0;
+        if self.repeat == Repeat::OnceWhenSet {
+            self.repeat = Repeat::Once;
+        }
     }
 
     /// Fills `out` with the next 20 ms encoded in `law`, looping at the clip's end (an empty
-    /// clip gives silence).
-    pub fn next_frame(&mut self, law: Law, out: &mut [u8; FRAME_SAMPLES]) {
+    /// clip gives silence). Playing once, the frame after the end is silence and the result
+    /// tells that the clip has ended (it stays ended).
+    pub fn next_frame(&mut self, law: Law, out: &mut [u8; FRAME_SAMPLES]) -> bool {
         let bytes = self.clip.encoded(law);
-        if bytes.is_empty() {
+        let once = self.repeat == Repeat::Once;
+        if bytes.is_empty() || (once && self.pos >= bytes.len()) {
             out.fill(law.silence());
-            return;
+            return once;
         }
         let mut filled = 0;
         while filled < out.len() {
             if self.pos >= bytes.len() {
+                if once {
+                    out[filled..].fill(law.silence());
+                    break;
+                }
                 self.pos = 0;
             }
             let n = (bytes.len() - self.pos).min(out.len() - filled);
@@ -141,14 +196,22 @@ impl Player {
             filled += n;
             self.pos += n;
         }
+        once && self.pos >= bytes.len()
     }
 
-    /// Skips `frames` frames (the pacing clock fell behind and dropped them).
-    pub fn skip(&mut self, frames: u32) {
-        if let Some(len) = std::num::NonZeroUsize::new(self.clip.len()) {
-            let step = (frames as usize).wrapping_mul(FRAME_SAMPLES) % len.get();
-            self.pos = (self.pos % len.get() + step) % len.get();
+    /// Skips `frames` frames (the pacing clock fell behind and dropped them, or the leg has
+    /// nowhere to send to); tells whether a clip played once has ended.
+    pub fn skip(&mut self, frames: u32) -> bool {
+        let step = (frames as usize).saturating_mul(FRAME_SAMPLES);
+        let len = self.clip.len();
+        if self.repeat == Repeat::Once {
+            self.pos = self.pos.saturating_add(step).min(len);
+            return self.pos >= len;
         }
+        if let Some(len) = std::num::NonZeroUsize::new(len) {
+            self.pos = (self.pos % len.get() + step % len.get()) % len.get();
+        }
+        false
     }
 }
 
@@ -189,6 +252,50 @@ pub(crate) mod tests {
         p.skip(1); // 160 ahead: from 60 to 20
         p.next_frame(Law::Ulaw, &mut out);
         assert_eq!(out[0], Law::Ulaw.encode(2000));
+    }
+
+    #[test]
+    fn a_clip_played_once_ends_in_silence_and_says_so() {
+        let clip = Clip::from_samples(&[1000; 400]);
+        let mut p = Player::with(clip.clone(), Repeat::Once);
+        let mut out = [0u8; FRAME_SAMPLES];
+        assert!(!p.next_frame(Law::Ulaw, &mut out));
+        assert!(!p.next_frame(Law::Ulaw, &mut out));
+        assert!(
+            p.next_frame(Law::Ulaw, &mut out),
+            "the third frame holds the end"
+        );
+        assert_eq!(out[79], Law::Ulaw.encode(1000));
+        assert!(out[80..].iter().all(|b| *b == Law::Ulaw.silence()));
+        assert!(p.next_frame(Law::Ulaw, &mut out));
+        assert!(out.iter().all(|b| *b == Law::Ulaw.silence()));
+        // An exact multiple of frames ends with its last frame; skipping ends too.
+        let mut p = Player::with(Clip::from_samples(&[1000; 320]), Repeat::Once);
+        assert!(!p.next_frame(Law::Alaw, &mut out));
+        assert!(p.next_frame(Law::Alaw, &mut out));
+        let mut p = Player::with(clip, Repeat::Once);
+        assert!(!p.skip(2));
+        assert!(p.skip(1));
+    }
+
+    #[test]
+    fn a_clip_still_loading_loops_silence_then_plays_once() {
+        let mut p = Player::with(silence(), Repeat::OnceWhenSet);
+        let mut out = [0u8; FRAME_SAMPLES];
+        for _ in 0..5 {
+            assert!(!p.next_frame(Law::Ulaw, &mut out));
+            assert!(!p.skip(3));
+        }
+        p.set_clip(Clip::from_samples(&[500; FRAME_SAMPLES]));
+        assert!(p.next_frame(Law::Ulaw, &mut out));
+        assert_eq!(out[0], Law::Ulaw.encode(500));
+    }
+
+    #[test]
+    fn a_file_falls_back_to_its_prompt() {
+        use crate::media::prompts;
+        let clip = file_or(Path::new("/nonexistent/greeting.wav"), Prompt::Greeting);
+        assert!(clip.same(&prompts::clip(Prompt::Greeting)));
     }
 
     #[test]

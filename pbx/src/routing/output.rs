@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use firmware_config::number::{Extension, PhoneNumber};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::crm::CrmEvent;
 use super::input::{CallId, Caller};
@@ -77,7 +77,7 @@ pub enum Output {
 }
 
 /// Whose voicemail box a message goes to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Mailbox {
     /// One employee's.

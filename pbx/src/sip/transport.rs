@@ -159,11 +159,17 @@ impl Listeners {
         self.notify = Some(notifier);
     }
 
-    /// Serves SIP with `switch`, carrying out media commands with `media`, until `stop`
-    /// completes; then ends every call (BYE, CANCEL, 503) and keeps serving for
-    /// [`SHUTDOWN_GRACE`] so those requests get their answers.
-    pub async fn run<M, S>(self, mut endpoint: Switch, mut media: M, stop: S)
-    where
+    /// Serves SIP with `switch`, carrying out media commands with `media` and feeding it the
+    /// media engine's asynchronous events from `media_events`, until `stop` completes; then
+    /// ends every call (BYE, CANCEL, 503) and keeps serving for [`SHUTDOWN_GRACE`] so those
+    /// requests get their answers.
+    pub async fn run<M, S>(
+        self,
+        mut endpoint: Switch,
+        mut media: M,
+        mut media_events: mpsc::UnboundedReceiver<media::Event>,
+        stop: S,
+    ) where
         M: FnMut(media::Command) -> Option<media::Event>,
         S: std::future::Future<Output = ()>,
     {
@@ -230,6 +236,9 @@ impl Listeners {
                         }
                     }
                 },
+                Some(event) = media_events.recv() => {
+                    endpoint.handle_input(Utc::now(), Input::Media(event));
+                }
                 () = sleep_until_some(deadline) => endpoint.handle_input(Utc::now(), Input::Timeout),
                 () = &mut stop, if stopping.is_none() => {
                     info!(calls = endpoint.endpoint().calls(), "ending every call");

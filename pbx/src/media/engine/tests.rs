@@ -15,11 +15,11 @@ use crate::sip::sdp::Direction;
 const A: LegId = LegId(1);
 const B: LegId = LegId(2);
 
-async fn phone() -> UdpSocket {
+pub(super) async fn phone() -> UdpSocket {
     UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap()
 }
 
-fn remote(socket: &UdpSocket, law: Law, te: Option<u8>) -> Remote {
+pub(super) fn remote(socket: &UdpSocket, law: Law, te: Option<u8>) -> Remote {
     Remote {
         addr: Some(socket.local_addr().unwrap()),
         law,
@@ -28,7 +28,7 @@ fn remote(socket: &UdpSocket, law: Law, te: Option<u8>) -> Remote {
     }
 }
 
-fn packet(pt: u8, seq: u16, payload: &[u8]) -> Vec<u8> {
+pub(super) fn packet(pt: u8, seq: u16, payload: &[u8]) -> Vec<u8> {
     let mut p = vec![0u8; HEADER_LEN + payload.len()];
     let header = Header {
         payload_type: pt,
@@ -43,7 +43,7 @@ fn packet(pt: u8, seq: u16, payload: &[u8]) -> Vec<u8> {
 }
 
 /// The next datagram within `ms`, with its source.
-async fn recv(socket: &UdpSocket, ms: u64) -> Option<(Vec<u8>, SocketAddr)> {
+pub(super) async fn recv(socket: &UdpSocket, ms: u64) -> Option<(Vec<u8>, SocketAddr)> {
     let mut buf = [0u8; 2048];
     let got = timeout(Duration::from_millis(ms), socket.recv_from(&mut buf)).await;
     got.ok()
@@ -51,16 +51,23 @@ async fn recv(socket: &UdpSocket, ms: u64) -> Option<(Vec<u8>, SocketAddr)> {
         .map(|(n, from)| (buf[..n].to_vec(), from))
 }
 
-/// An engine on 127.0.0.1 with legs A and B open on ports the system picks.
+/// An engine on 127.0.0.1 and the receiving end of its event channel.
+pub(super) fn new_engine() -> (Engine, tokio::sync::mpsc::UnboundedReceiver<Event>) {
+    let (events, rx) = tokio::sync::mpsc::unbounded_channel();
+    (Engine::new(Ipv4Addr::LOCALHOST.into(), events), rx)
+}
+
+/// An engine on 127.0.0.1 with legs A and B open on ports the system picks (its events are
+/// not looked at).
 fn engine() -> Engine {
-    let mut e = Engine::new(Ipv4Addr::LOCALHOST.into());
+    let (mut e, _) = new_engine();
     for leg in [A, B] {
         assert_eq!(e.apply(Command::Open { leg, port: 0 }), None);
     }
     e
 }
 
-fn at(e: &Engine, leg: LegId) -> SocketAddr {
+pub(super) fn at(e: &Engine, leg: LegId) -> SocketAddr {
     e.local_addr(leg).unwrap()
 }
 
@@ -263,7 +270,7 @@ async fn hold_music_comes_from_the_wav_file() {
 async fn a_taken_port_fails_to_open_and_close_frees_the_port() {
     let taken = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = taken.local_addr().unwrap().port();
-    let mut e = Engine::new(Ipv4Addr::LOCALHOST.into());
+    let (mut e, _events) = new_engine();
     let event = e.apply(Command::Open { leg: A, port });
     assert!(
         matches!(event, Some(Event::OpenFailed { leg: A, port: p, .. }) if p == port),
@@ -284,7 +291,7 @@ async fn a_taken_port_fails_to_open_and_close_frees_the_port() {
 
 #[test]
 fn open_outside_a_runtime_fails_without_panicking() {
-    let mut e = Engine::new(Ipv4Addr::LOCALHOST.into());
+    let (mut e, _events) = new_engine();
     assert!(matches!(
         e.apply(Command::Open { leg: A, port: 0 }),
         Some(Event::OpenFailed { .. })

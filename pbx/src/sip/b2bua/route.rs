@@ -96,7 +96,10 @@ impl B2bua {
     /// A media leg could not be opened: the call cannot carry audio, so it ends.
     pub fn media_event(&mut self, now: DateTime<Utc>, event: media::Event) {
         self.now = now;
-        let media::Event::OpenFailed { leg, port, reason } = event;
+        // Voicemail's events (played, recorded, DTMF) are not used yet.
+        let media::Event::OpenFailed { leg, port, reason } = event else {
+            return;
+        };
         self.ports.mark_bad(port);
         let id = self.calls.iter().find_map(|(id, c)| {
             let on_a = c.a.media.leg == leg;

@@ -1,0 +1,387 @@
+//! The voicemail store: `<data_dir>/voicemail/<mailbox>/<id>.wav` and `<id>.json` per message.
+//!
+//! Synchronous `std::fs` calls, small and fast, for the daemon shell. Mailbox directory
+//! names come from [`mailbox_dir`] (never a path outside the store: an entry point's name
+//! is escaped), and every id given from outside is checked ([`valid_id`]) before it becomes
+//! a file name. Metadata is written to a temporary file, synced and renamed over the old one,
+//! so a power cut leaves either the old or the new version. Listing skips (with a warning)
+//! metadata it cannot read, so one damaged file never hides the others.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use super::Message;
+use crate::routing::Mailbox;
+
+/// Why a store operation failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A file could not be read, written or removed.
+    #[error("voicemail store: {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The metadata could not be encoded or decoded.
+    #[error("voicemail metadata {path}: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// An id that is not one of ours (letters, digits and `-`, 1 to 64 of them).
+    #[error("not a voicemail message id: {0:?}")]
+    BadId(String),
+    /// No such message.
+    #[error("no voicemail message {0}")]
+    NotFound(String),
+}
+
+/// The voicemail messages under one data directory.
+#[derive(Debug)]
+pub struct VoicemailStore {
+    root: PathBuf,
+    counter: AtomicU32,
+}
+
+/// The longest message id.
+const MAX_ID: usize = 64;
+
+/// Whether `id` is a safe message id.
+pub fn valid_id(id: &str) -> bool {
+    (1..=MAX_ID).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The directory name of a mailbox: `employee-<ext>`, or `entry-<name>` with every byte other
+/// than ASCII letters, digits and `-` written as `_xx` (hex), so that different names give
+/// different directories and none is `.`, `..` or contains a separator.
+pub fn mailbox_dir(mailbox: &Mailbox) -> String {
+    let (prefix, name) = match mailbox {
+        Mailbox::Employee(ext) => ("employee-", ext.as_str()),
+        Mailbox::Entry(name) => ("entry-", name.as_str()),
+    };
+    let mut dir = String::from(prefix);
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            dir.push(char::from(b));
+        } else {
+            dir.push_str(&format!("_{b:02x}"));
+        }
+    }
+    dir
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl VoicemailStore {
+    /// The store under `data_dir` (nothing is created until a message is).
+    pub fn new(data_dir: impl Into<PathBuf>) -> VoicemailStore {
+        VoicemailStore {
+            root: data_dir.into().join("voicemail"),
+            counter: AtomicU32::new(0),
+        }
+    }
+
+    /// The mailbox's directory.
+    pub fn dir(&self, mailbox: &Mailbox) -> PathBuf {
+        self.root.join(mailbox_dir(mailbox))
+    }
+
+    /// A new message id for `mailbox` at `now` (`YYYYMMDD-HHMMSS-mmm-N`, sorting by time), and
+    /// the WAV path to record it to. The id's files do not exist yet.
+    pub fn new_recording_path(&self, mailbox: &Mailbox, now: DateTime<Utc>) -> (String, PathBuf) {
+        let dir = self.dir(mailbox);
+        let stamp = now.format("%Y%m%d-%H%M%S-%3f");
+        loop {
+            let n = self.counter.fetch_add(1, Ordering::Relaxed);
+            let id = format!("{stamp}-{n}");
+            let wav = dir.join(format!("{id}.wav"));
+            if !wav.exists() && !dir.join(format!("{id}.json")).exists() {
+                return (id, wav);
+            }
+        }
+    }
+
+    /// The WAV file of a message.
+    pub fn wav_path(&self, mailbox: &Mailbox, id: &str) -> Result<PathBuf, StoreError> {
+        Ok(self.dir(mailbox).join(format!("{}.wav", checked(id)?)))
+    }
+
+    fn json_path(&self, mailbox: &Mailbox, id: &str) -> Result<PathBuf, StoreError> {
+        Ok(self.dir(mailbox).join(format!("{}.json", checked(id)?)))
+    }
+
+    /// Saves a message's metadata (creating or replacing it) atomically.
+    pub fn save(&self, message: &Message) -> Result<(), StoreError> {
+        let path = self.json_path(&message.mailbox, &message.id)?;
+        let dir = self.dir(&message.mailbox);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let json = serde_json::to_vec_pretty(message).map_err(|source| StoreError::Json {
+            path: path.clone(),
+            source,
+        })?;
+        let tmp = path.with_extension("json.tmp");
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&json)?;
+            f.sync_all()
+        };
+        write().map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io(&path))
+    }
+
+    /// The mailbox's messages, oldest first. Metadata that cannot be read is skipped (logged).
+    pub fn list(&self, mailbox: &Mailbox) -> Vec<Message> {
+        let dir = self.dir(mailbox);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "voicemail mailbox unreadable");
+                return Vec::new();
+            }
+        };
+        let mut messages: Vec<Message> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == "json"))
+            .filter_map(|path| match read(&path) {
+                Ok(message) => Some(message),
+                Err(e) => {
+                    tracing::warn!(error = %e, "voicemail message skipped");
+                    None
+                }
+            })
+            .collect();
+        messages.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
+        messages
+    }
+
+    /// One message's metadata.
+    pub fn get(&self, mailbox: &Mailbox, id: &str) -> Result<Message, StoreError> {
+        let path = self.json_path(mailbox, id)?;
+        match read(&path) {
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Err(StoreError::NotFound(id.to_owned()))
+            }
+            other => other,
+        }
+    }
+
+    /// Marks a message heard.
+    pub fn mark_heard(&self, mailbox: &Mailbox, id: &str) -> Result<(), StoreError> {
+        let mut message = self.get(mailbox, id)?;
+        if !message.heard {
+            message.heard = true;
+            self.save(&message)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a message (its WAV and its metadata; a missing WAV is not an error).
+    pub fn delete(&self, mailbox: &Mailbox, id: &str) -> Result<(), StoreError> {
+        let json = self.json_path(mailbox, id)?;
+        let wav = self.wav_path(mailbox, id)?;
+        let gone = |path: &Path| match std::fs::remove_file(path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io(path)(e)),
+        };
+        let had_wav = gone(&wav)?;
+        let had_json = gone(&json)?;
+        if had_wav || had_json {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(id.to_owned()))
+        }
+    }
+
+    /// The mailbox's (new, heard) message counts, for message-waiting indication.
+    pub fn counts(&self, mailbox: &Mailbox) -> (usize, usize) {
+        let messages = self.list(mailbox);
+        let new = messages.iter().filter(|m| !m.heard).count();
+        (new, messages.len() - new)
+    }
+}
+
+fn checked(id: &str) -> Result<&str, StoreError> {
+    if valid_id(id) {
+        Ok(id)
+    } else {
+        Err(StoreError::BadId(id.to_owned()))
+    }
+}
+
+fn read(path: &Path) -> Result<Message, StoreError> {
+    let bytes = std::fs::read(path).map_err(io(path))?;
+    serde_json::from_slice(&bytes).map_err(|source| StoreError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use firmware_config::number::Extension;
+
+    fn employee(ext: &str) -> Mailbox {
+        Mailbox::Employee(Extension::parse(ext).unwrap())
+    }
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
+    }
+
+    /// Records (an empty WAV file) and saves a message.
+    fn leave(store: &VoicemailStore, mailbox: &Mailbox, secs: i64, caller: &str) -> Message {
+        let (id, wav) = store.new_recording_path(mailbox, at(secs));
+        std::fs::create_dir_all(wav.parent().unwrap()).unwrap();
+        std::fs::write(&wav, b"RIFF").unwrap();
+        let message = Message {
+            id,
+            mailbox: mailbox.clone(),
+            caller: caller.into(),
+            entry: Some("Main line".into()),
+            received_at: at(secs),
+            duration_ms: 4200,
+            heard: false,
+        };
+        store.save(&message).unwrap();
+        message
+    }
+
+    #[test]
+    fn messages_are_saved_listed_marked_and_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = VoicemailStore::new(dir.path());
+        let mb = employee("101");
+        assert!(store.list(&mb).is_empty());
+        let late = leave(&store, &mb, 60, "+48221234567");
+        let early = leave(&store, &mb, 0, "withheld");
+        leave(&store, &employee("102"), 30, "103");
+        assert!(dir
+            .path()
+            .join("voicemail/employee-101")
+            .join(format!("{}.json", early.id))
+            .is_file());
+        assert_eq!(store.list(&mb), [early.clone(), late.clone()]);
+        assert_eq!(store.counts(&mb), (2, 0));
+
+        store.mark_heard(&mb, &early.id).unwrap();
+        assert!(store.get(&mb, &early.id).unwrap().heard);
+        assert_eq!(store.counts(&mb), (1, 1));
+
+        let wav = store.wav_path(&mb, &late.id).unwrap();
+        assert!(wav.is_file());
+        store.delete(&mb, &late.id).unwrap();
+        assert!(!wav.exists());
+        assert_eq!(store.list(&mb).len(), 1);
+        assert!(matches!(
+            store.delete(&mb, &late.id),
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            store.mark_heard(&mb, &late.id),
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(store.counts(&employee("102")), (1, 0));
+    }
+
+    #[test]
+    fn ids_are_unique_and_sort_by_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = VoicemailStore::new(dir.path());
+        let mb = employee("101");
+        let (a, pa) = store.new_recording_path(&mb, at(0));
+        std::fs::create_dir_all(pa.parent().unwrap()).unwrap();
+        std::fs::write(&pa, b"").unwrap();
+        // A new store (after a restart) at the same instant does not reuse the taken id.
+        let again = VoicemailStore::new(dir.path());
+        let (b, _) = again.new_recording_path(&mb, at(0));
+        let (c, _) = again.new_recording_path(&mb, at(1));
+        assert_ne!(a, b);
+        assert!(a.starts_with("20270115-") && valid_id(&a), "{a}");
+        assert!(b < c);
+    }
+
+    #[test]
+    fn unreadable_metadata_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = VoicemailStore::new(dir.path());
+        let mb = employee("101");
+        let good = leave(&store, &mb, 0, "withheld");
+        let d = store.dir(&mb);
+        std::fs::write(d.join("broken.json"), b"{ not json").unwrap();
+        std::fs::write(d.join("other.json"), br#"{"id": 5}"#).unwrap();
+        std::fs::write(d.join("x.json.tmp"), b"half written").unwrap();
+        assert_eq!(store.list(&mb), [good]);
+        assert_eq!(store.counts(&mb), (1, 0));
+        assert!(matches!(
+            store.get(&mb, "broken"),
+            Err(StoreError::Json { .. })
+        ));
+    }
+
+    #[test]
+    fn names_and_ids_cannot_leave_the_store() {
+        for name in [
+            "..",
+            ".",
+            "../../etc",
+            "a/b",
+            "Sales Line",
+            "sales_line",
+            "ż",
+            "",
+        ] {
+            let d = mailbox_dir(&Mailbox::Entry(name.into()));
+            assert!(d.starts_with("entry-"), "{d}");
+            assert!(
+                d.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{name:?} → {d}"
+            );
+        }
+        assert_eq!(mailbox_dir(&Mailbox::Entry("a/b".into())), "entry-a_2fb");
+        assert_ne!(
+            mailbox_dir(&Mailbox::Entry("Sales Line".into())),
+            mailbox_dir(&Mailbox::Entry("Sales_Line".into()))
+        );
+        assert_eq!(mailbox_dir(&employee("101")), "employee-101");
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = VoicemailStore::new(dir.path());
+        let mb = employee("101");
+        for id in ["../x", "..", "a/b", "", "a.json", &"9".repeat(65)] {
+            assert!(
+                matches!(store.delete(&mb, id), Err(StoreError::BadId(_))),
+                "{id:?}"
+            );
+            assert!(matches!(
+                store.mark_heard(&mb, id),
+                Err(StoreError::BadId(_))
+            ));
+            assert!(store.wav_path(&mb, id).is_err());
+        }
+        let mut evil = leave(&store, &mb, 0, "withheld");
+        evil.id = "../../escape".into();
+        assert!(matches!(store.save(&evil), Err(StoreError::BadId(_))));
+        assert!(!dir.path().join("escape.json").exists());
+    }
+}
