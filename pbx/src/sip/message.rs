@@ -38,6 +38,20 @@ fn head_text(p: &Parsed) -> &str {
     std::str::from_utf8(&p.bytes[..end]).unwrap_or_default()
 }
 
+/// A delta-seconds value (`Expires`, `Min-Expires`, an `expires` parameter); larger than
+/// `u32` saturates. `None` when it is not all digits.
+pub fn parse_seconds(value: &str) -> Option<u32> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        value
+            .parse::<u64>()
+            .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+    )
+}
+
 /// The body (empty when there is none).
 pub fn body(p: &Parsed) -> &[u8] {
     match find(&p.bytes, b"\r\n\r\n") {

@@ -3,6 +3,7 @@
 //! of other requests.
 
 use super::*;
+use crate::sip::message::parse_seconds;
 
 impl Endpoint {
     /// Tells the router when an employee's reachability (any registered phone) changed.
@@ -235,17 +236,4 @@ pub(super) fn parse_contact(value: &str) -> Option<ContactEntry> {
         uri: uri.to_owned(),
         expires,
     })
-}
-
-/// A delta-seconds value; larger than `u32` saturates.
-fn parse_seconds(value: &str) -> Option<u32> {
-    let value = value.trim();
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(
-        value
-            .parse::<u64>()
-            .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX)),
-    )
 }

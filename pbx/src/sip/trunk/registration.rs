@@ -46,7 +46,7 @@ use sha2::{Digest, Sha256};
 
 use super::auth::{self, ClientAuth};
 use crate::sip::address::{address_params, address_uri, split_params};
-use crate::sip::message::{self, RequestWriter};
+use crate::sip::message::{self, parse_seconds, RequestWriter};
 use crate::sip::method::Method;
 use crate::sip::transaction::{self as tx, ClientKey, Destination, MAGIC_COOKIE};
 use crate::sip::wire::{Parsed, StartLine};
@@ -618,19 +618,6 @@ fn same_uri(a: &str, b: &str) -> bool {
         u.split(';').next().unwrap_or_default().to_ascii_lowercase()
     };
     core(a) == core(b)
-}
-
-/// A delta-seconds value (saturating at `u32::MAX`).
-fn parse_seconds(value: &str) -> Option<u32> {
-    let value = value.trim();
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(
-        value
-            .parse::<u64>()
-            .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX)),
-    )
 }
 
 /// The delta-seconds at the start of a `Retry-After` value (`120 (busy);duration=60`).
