@@ -27,6 +27,18 @@ pub enum Caller {
     Withheld,
 }
 
+impl std::fmt::Display for Caller {
+    /// An extension as dialled, a number in E.164 with `+`, or `anonymous` (what a SIP From
+    /// user part says for a withheld number).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Caller::Number(n) => write!(f, "{n}"),
+            Caller::Extension(e) => write!(f, "{e}"),
+            Caller::Withheld => f.write_str("anonymous"),
+        }
+    }
+}
+
 /// Where a call is going.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]

@@ -157,8 +157,8 @@ impl ForkState {
 /// A call the B2BUA holds.
 #[derive(Debug)]
 pub struct Call {
-    /// The calling employee.
-    pub caller: Extension,
+    /// Who calls: an employee, or an outside number (a trunk or analog line).
+    pub caller: crate::routing::Caller,
     /// Their display name.
     pub caller_name: String,
     /// The caller's side.

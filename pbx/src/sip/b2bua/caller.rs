@@ -96,7 +96,7 @@ impl B2bua {
         };
         self.act(Action::Route(routing::Input::Offer {
             call: id,
-            caller: Caller::Extension(new.caller),
+            caller: new.caller,
             target,
         }));
         None

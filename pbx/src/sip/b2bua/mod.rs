@@ -118,8 +118,8 @@ pub enum CallEvent {
     Started {
         /// The call.
         call: CallId,
-        /// The caller's extension.
-        caller: Extension,
+        /// Who calls.
+        caller: Caller,
         /// What they dialled.
         dialled: String,
     },
@@ -184,8 +184,8 @@ pub struct NewCall {
     pub source: Destination,
     /// Our To tag for the caller's dialog.
     pub tag: String,
-    /// The calling employee.
-    pub caller: Extension,
+    /// Who calls: an authenticated employee, or an outside number (a trunk's caller).
+    pub caller: Caller,
     /// Their display name.
     pub caller_name: String,
     /// The Request-URI's user part.

@@ -217,7 +217,7 @@ impl B2bua {
             .calls
             .get(&q)
             .ok_or_else(|| Reply::new(481, "Call/Transaction Does Not Exist"))?;
-        if q_call.caller != by || q_side != Side::Caller {
+        if q_call.caller != Caller::Extension(by.clone()) || q_side != Side::Caller {
             return Err(forbidden("the two calls are not the same employee's"));
         }
         let Some(y) = q_call.connected() else {

@@ -165,7 +165,7 @@ impl Endpoint {
                 transport: tx_transport(p.transport),
             },
             tag: self.tag(&p.parsed.head),
-            caller: who.extension,
+            caller: crate::routing::Caller::Extension(who.extension),
             caller_name,
             dialled,
         };
