@@ -38,6 +38,15 @@ impl Router {
         match target {
             Target::Entry(name) => self.offer_at_entry(id, &name),
             Target::Dialled(number) => self.offer_dialled(id, &number),
+            Target::Outside(number) => {
+                // The router has nothing to decide: the call goes out, and its record says
+                // where to.
+                self.emit(Output::ForwardToNumber {
+                    call: id,
+                    number: number.clone(),
+                });
+                self.finish(id, Outcome::Forwarded { to: number }, false);
+            }
         }
     }
 

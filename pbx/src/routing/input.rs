@@ -47,6 +47,9 @@ pub enum Target {
     Entry(String),
     /// A number an employee dialled: an extension, a group's number or an internal entry point.
     Dialled(Extension),
+    /// An outside number an employee dialled (after the outbound prefix): the call goes out
+    /// through a trunk.
+    Outside(PhoneNumber),
 }
 
 /// Why a member's phones did not take a call.

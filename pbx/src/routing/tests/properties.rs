@@ -393,6 +393,7 @@ impl Shell {
                 let queue = match target {
                     Target::Entry(_) => true,
                     Target::Dialled(n) => self.config.employee(n).is_none(),
+                    Target::Outside(_) => false,
                 };
                 let active = Active {
                     caller: caller.clone(),

@@ -215,3 +215,33 @@ fn a_call_stopped_by_the_loop_guard_counts_once_in_the_statistics() {
         assert_eq!((s.offered, s.forwarded, s.missed), (1, 1, 0), "{g}");
     }
 }
+
+// An employee's outside call: the router sends it out and records where it went.
+#[test]
+fn an_outside_number_an_employee_dials_goes_out_and_is_recorded_as_forwarded() {
+    let mut h = Harness::new(office(
+        Distribution::InOrder,
+        Unanswered::ForwardToLastMember,
+    ));
+    let out = h.feed(Input::Offer {
+        call: CallId(7),
+        caller: Caller::Extension(ext("101")),
+        target: crate::routing::Target::Outside(num("+48 22 123 45 67")),
+    });
+    assert!(
+        out.contains(&Output::ForwardToNumber {
+            call: CallId(7),
+            number: num("+48221234567"),
+        }),
+        "{out:?}"
+    );
+    let r = record(&out).expect("record");
+    assert_eq!(r.caller, Caller::Extension(ext("101")));
+    assert_eq!(
+        r.outcome,
+        Outcome::Forwarded {
+            to: num("+48221234567")
+        }
+    );
+    assert_eq!(h.router.active_calls(), 0, "the router is done with it");
+}
