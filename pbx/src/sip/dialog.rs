@@ -42,6 +42,9 @@ pub struct Dialog {
     pub via: String,
     /// Our Contact URI.
     pub contact: String,
+    /// The CSeq number of the INVITE we sent to start the dialog (its CANCEL and its 2xx's
+    /// ACK carry it); 1 unless a challenge made us send it again.
+    pub invite_cseq: u32,
 }
 
 impl Dialog {
@@ -71,6 +74,7 @@ impl Dialog {
             peer,
             via: via.to_owned(),
             contact: contact.to_owned(),
+            invite_cseq: 0,
         })
     }
 
@@ -99,6 +103,7 @@ impl Dialog {
             peer,
             via,
             contact,
+            invite_cseq: 1,
         }
     }
 
@@ -152,8 +157,16 @@ impl Dialog {
 
     /// The INVITE that starts the dialog (CSeq 1, no To tag).
     pub fn invite(&mut self, branch: &str, sdp: &str, extra: &[(&str, String)]) -> Bytes {
-        self.local_cseq = 1;
-        let mut w = self.start("INVITE", 1, branch);
+        self.local_cseq = 0;
+        self.invite_again(branch, sdp, extra)
+    }
+
+    /// The starting INVITE once more with the next CSeq (after a 401/407 challenge, with
+    /// credentials among `extra`; RFC 3261 §22.2): same Call-ID and From tag, no To tag.
+    pub fn invite_again(&mut self, branch: &str, sdp: &str, extra: &[(&str, String)]) -> Bytes {
+        self.local_cseq += 1;
+        self.invite_cseq = self.local_cseq;
+        let mut w = self.start("INVITE", self.invite_cseq, branch);
         for (name, value) in extra {
             w = w.header(name, value);
         }
@@ -172,7 +185,7 @@ impl Dialog {
             )
             .header("To", &self.remote_uri)
             .header("Call-ID", &self.call_id)
-            .header("CSeq", "1 CANCEL");
+            .header("CSeq", &format!("{} CANCEL", self.invite_cseq));
         w.finish(None)
     }
 
@@ -310,5 +323,30 @@ mod tests {
         assert_eq!(ack.head.cseq, 1);
         let bye = wire::parse(&d.request("BYE", "z9hG4bKb", None)).expect("bye parses");
         assert_eq!(bye.head.cseq, 2);
+    }
+
+    #[test]
+    fn an_invite_sent_again_after_a_challenge_counts_up_and_its_cancel_follows() {
+        let mut d = Dialog::as_uac(
+            "cid".into(),
+            "ours".into(),
+            "<sip:+48221234567@provider.example>".into(),
+            "<sip:+48601234567@provider.example>".into(),
+            "sip:+48601234567@provider.example".into(),
+            peer(),
+            "10.0.0.1:5060".into(),
+            "sip:centrala@10.0.0.1:5060".into(),
+        );
+        d.invite("z9hG4bK1", "v=0\r\n", &[]);
+        let auth = ("Proxy-Authorization", "Digest username=\"x\"".to_owned());
+        let again = wire::parse(&d.invite_again("z9hG4bK2", "v=0\r\n", &[auth])).expect("parses");
+        assert_eq!(again.head.cseq, 2);
+        assert_eq!(again.head.to_tag, None);
+        assert_eq!(again.head.from_tag.as_deref(), Some("ours"));
+        assert_eq!(again.head.call_id, "cid");
+        assert!(message::header(&again, "Proxy-Authorization").is_some());
+        let cancel = wire::parse(&d.cancel("z9hG4bK2")).expect("cancel parses");
+        assert_eq!(cancel.head.cseq, 2);
+        assert_eq!(d.invite_cseq, 2);
     }
 }

@@ -219,6 +219,16 @@ pub enum Event {
         /// 404 or 480.
         status: u16,
     },
+    /// An INVITE for an outside number was refused before reaching a trunk: its sender had
+    /// not authenticated (it is challenged) or gave wrong credentials.
+    OutsideRefused {
+        /// Where it came from.
+        source: SocketAddr,
+        /// The dialled number.
+        target: String,
+        /// Why, in words.
+        why: String,
+    },
     /// A SIP trunk's registration at its provider changed state.
     Trunk {
         /// The trunk's name.
@@ -425,6 +435,10 @@ impl Endpoint {
                 self.report_all_reachable();
                 self.trunks_sync();
             }
+            Input::Route(routing::Output::ForwardToNumber { call, number }) => {
+                self.dial_out(call, number);
+                self.pump();
+            }
             Input::Route(output) => {
                 let contacts = match &output {
                     routing::Output::Ring { employee, .. } => {
@@ -506,9 +520,11 @@ impl Endpoint {
 
     fn is_exempt(&self, from: SocketAddr) -> bool {
         let from = SocketAddr::new(from.ip().to_canonical(), from.port());
-        self.exempt
+        let bound = self
+            .exempt
             .get(&from)
-            .is_some_and(|&until| until > self.now)
+            .is_some_and(|&until| until > self.now);
+        bound || self.trunk_at(from).is_some()
     }
 
     fn on_received(&mut self, from: SocketAddr, transport: Transport, bytes: &[u8]) {
@@ -760,6 +776,7 @@ pub fn leads_somewhere(config: &Config, number: &str) -> bool {
 }
 
 mod calls;
+mod outside;
 mod register;
 #[cfg(test)]
 mod tests;

@@ -362,6 +362,11 @@ pub fn log_event(event: &Event) {
         },
         Event::Call(e) => log_call(e),
         Event::Trunk { trunk, state } => super::trunk::log_state(trunk, state),
+        Event::OutsideRefused {
+            source,
+            target,
+            why,
+        } => warn!(%source, %target, %why, "outside call refused"),
         Event::NotConnected {
             method,
             user,
@@ -533,6 +538,14 @@ fn log_call(e: &CallEvent) {
             to,
             attended,
         } => info!(call = call.0, %by, %to, attended, "transferred"),
+        CallEvent::Dialling {
+            call,
+            number,
+            trunk,
+        } => info!(call = call.0, %number, %trunk, "dialling out"),
+        CallEvent::OutsideAnswered { call, number } => {
+            info!(call = call.0, %number, "outside number answered")
+        }
         CallEvent::Ended { call, why } => info!(call = call.0, %why, "call ended"),
         CallEvent::Failed { call, why } => {
             warn!(call = call.map(|c| c.0), %why, "call problem")

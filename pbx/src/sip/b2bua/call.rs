@@ -110,11 +110,12 @@ impl MediaLeg {
     }
 }
 
-/// One INVITE sent to one phone (a contact of an employee being rung).
+/// One INVITE sent on the called side: to one phone (a contact of an employee being rung), or
+/// out through a trunk.
 #[derive(Debug)]
 pub struct Fork {
-    /// Whose phone.
-    pub employee: Extension,
+    /// Whom it calls.
+    pub party: Party,
     /// The INVITE's branch (its client transaction).
     pub branch: String,
     /// The dialog (confirmed by the answer).
@@ -125,6 +126,30 @@ pub struct Fork {
     pub cancel_wanted: bool,
     /// The ACK for its 2xx, re-sent for each retransmitted 2xx.
     pub ack: Option<Bytes>,
+}
+
+/// Whom a fork calls.
+#[derive(Debug)]
+pub enum Party {
+    /// A phone of this employee.
+    Employee(Extension),
+    /// An outside number, through a trunk.
+    Outside(Box<super::outside::OutsideLeg>),
+}
+
+impl Party {
+    /// The employee, for a fork to an employee's phone.
+    pub fn employee(&self) -> Option<&Extension> {
+        match self {
+            Party::Employee(e) => Some(e),
+            Party::Outside(_) => None,
+        }
+    }
+
+    /// Whether the fork rings `employee`'s phone.
+    pub fn is(&self, employee: &Extension) -> bool {
+        self.employee() == Some(employee)
+    }
 }
 
 /// Where a fork stands.

@@ -87,13 +87,7 @@ impl B2bua {
             caller: new.caller.clone(),
             dialled: new.dialled.clone(),
         });
-        let target = match Extension::parse(&new.dialled) {
-            Ok(ext) => Target::Dialled(ext),
-            Err(_) => {
-                self.end_caller(id, 404, "Not Found", None);
-                return None;
-            }
-        };
+        let target = new.target;
         self.act(Action::Route(routing::Input::Offer {
             call: id,
             caller: new.caller,

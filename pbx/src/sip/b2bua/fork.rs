@@ -80,21 +80,35 @@ impl B2bua {
             return;
         };
         let state = fork.state;
+        let outside = fork.party.employee().is_none();
         match code {
             100 => {}
-            101..=199 => {
+            401 | 407 if outside => self.outside_challenged(id, i, code, response),
+            101..=199 if outside => {
                 if state == ForkState::Calling {
-                    let cancel = fork.cancel_wanted;
-                    if let Some(f) = self.calls.get_mut(&id).and_then(|c| c.forks.get_mut(i)) {
-                        f.state = ForkState::Ringing;
-                    }
-                    if cancel {
-                        self.send_cancel(id, i);
-                    }
+                    self.outside_ringing(id);
                 }
+                self.fork_ringing(id, i);
             }
+            101..=199 => self.fork_ringing(id, i),
             200..=299 => self.fork_answered(id, i, response),
             _ => self.fork_finished(id, i, code),
+        }
+    }
+
+    /// A provisional response: the fork rings (and is cancelled now if that was wanted).
+    fn fork_ringing(&mut self, id: CallId, i: usize) {
+        let Some(fork) = self.calls.get(&id).and_then(|c| c.forks.get(i)) else {
+            return;
+        };
+        if fork.state == ForkState::Calling {
+            let cancel = fork.cancel_wanted;
+            if let Some(f) = self.calls.get_mut(&id).and_then(|c| c.forks.get_mut(i)) {
+                f.state = ForkState::Ringing;
+            }
+            if cancel {
+                self.send_cancel(id, i);
+            }
         }
     }
 
@@ -115,14 +129,21 @@ impl B2bua {
             return;
         }
         fork.dialog.confirm(response);
-        let ack = fork.dialog.ack(1, &branch);
+        let ack = fork.dialog.ack(fork.dialog.invite_cseq, &branch);
         fork.ack = Some(ack.clone());
         let to = fork.dialog.peer;
+        // The router is done with a call that went out, so an outside answer is wanted
+        // whatever `routed` says.
+        let outside = fork.party.employee().is_none();
         let wanted = matches!(fork.state, ForkState::Calling | ForkState::Ringing)
             && !fork.cancel_wanted
             && call.a.state != CallerState::Gone
-            && !call.routed;
-        let employee = fork.employee.clone();
+            && (!call.routed || outside);
+        let employee = fork.party.employee().cloned();
+        let who = match &fork.party {
+            Party::Employee(e) => e.to_string(),
+            Party::Outside(o) => o.number.to_string(),
+        };
         let dialog_key = (fork.dialog.call_id.clone(), fork.dialog.local_tag.clone());
         self.by_dialog.insert(dialog_key, (id, Side::Fork(i)));
         self.act(Action::Transmit { to, bytes: ack });
@@ -141,7 +162,7 @@ impl B2bua {
             if wanted {
                 self.event(CallEvent::Failed {
                     call: Some(id),
-                    why: format!("{employee} answered without a usable SDP answer"),
+                    why: format!("{who} answered without a usable SDP answer"),
                 });
                 self.fork_finished(id, i, 488);
             }
@@ -159,6 +180,9 @@ impl B2bua {
             let leg = b.leg;
             self.media(Command::Remote { leg, remote });
         }
+        let Some(employee) = employee else {
+            return self.outside_answered(id, i);
+        };
         self.event(CallEvent::Answered {
             call: id,
             employee: employee.clone(),
@@ -182,12 +206,14 @@ impl B2bua {
             return;
         }
         fork.state = ForkState::Done { code };
-        let employee = fork.employee.clone();
+        let Some(employee) = fork.party.employee().cloned() else {
+            return self.outside_failed(id, code);
+        };
         let still_ringing = call.ringing.contains(&employee);
         let all_failed = call
             .forks
             .iter()
-            .filter(|f| f.employee == employee)
+            .filter(|f| f.party.is(&employee))
             .all(|f| f.state.is_done());
         if still_ringing && all_failed && !call.routed {
             call.ringing.retain(|e| e != &employee);
@@ -196,7 +222,7 @@ impl B2bua {
             let codes: Vec<u16> = call
                 .forks
                 .iter()
-                .filter(|f| f.employee == employee)
+                .filter(|f| f.party.is(&employee))
                 .filter_map(|f| match f.state {
                     ForkState::Done { code } => Some(code),
                     _ => None,
@@ -357,7 +383,7 @@ impl B2bua {
         let to = dialog.peer;
         let i = call.forks.len();
         call.forks.push(Fork {
-            employee: employee.clone(),
+            party: Party::Employee(employee.clone()),
             branch: branch.clone(),
             dialog,
             state: ForkState::Calling,
@@ -382,7 +408,7 @@ impl B2bua {
             .forks
             .iter()
             .enumerate()
-            .filter(|(_, f)| &f.employee == employee && f.state != ForkState::Connected)
+            .filter(|(_, f)| f.party.is(employee) && f.state != ForkState::Connected)
             .map(|(i, _)| i)
             .collect();
         for i in forks {
@@ -397,7 +423,7 @@ impl B2bua {
         let Some(i) = call
             .forks
             .iter()
-            .position(|f| &f.employee == employee && f.state == ForkState::Answered)
+            .position(|f| f.party.is(employee) && f.state == ForkState::Answered)
         else {
             return;
         };

@@ -43,8 +43,11 @@ mod call;
 mod caller;
 mod fork;
 mod in_dialog;
+mod outside;
 mod route;
 mod transfer;
+
+pub use outside::OutsideRoute;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -66,7 +69,7 @@ use crate::sip::registrar::Binding;
 use crate::sip::sdp::{Direction, Sdp};
 use crate::sip::transaction::{self as tx, Bytes, ClientKey, Destination, ServerKey};
 use crate::sip::wire::Parsed;
-use call::{Call, CallerLeg, CallerState, Fork, ForkState, MediaLeg, Unacked};
+use call::{Call, CallerLeg, CallerState, Fork, ForkState, MediaLeg, Party, Unacked};
 
 /// The laws Centrala offers and accepts, in preference order.
 pub const LAWS: &[Law] = &[Law::Ulaw, Law::Alaw];
@@ -146,6 +149,22 @@ pub enum CallEvent {
         /// Who answered.
         employee: Extension,
     },
+    /// The call is being sent out through a trunk.
+    Dialling {
+        /// The call.
+        call: CallId,
+        /// The outside number.
+        number: firmware_config::number::PhoneNumber,
+        /// The trunk's name.
+        trunk: String,
+    },
+    /// The outside number answered: the caller talks to it.
+    OutsideAnswered {
+        /// The call.
+        call: CallId,
+        /// The outside number.
+        number: firmware_config::number::PhoneNumber,
+    },
     /// An employee handed the call on.
     Transferred {
         /// The call.
@@ -190,6 +209,9 @@ pub struct NewCall {
     pub caller_name: String,
     /// The Request-URI's user part.
     pub dialled: String,
+    /// Where the call goes: what the endpoint made of the dialled number (an extension, an
+    /// outside number, or a trunk DID's entry point).
+    pub target: Target,
 }
 
 /// Our addresses: where we receive SIP on each transport, and the IP our SDP names.
@@ -496,6 +518,12 @@ fn remote_of(n: &crate::sip::sdp::Negotiated) -> Remote {
 
 /// 488 with a `Warning` naming what is wrong with the offer.
 pub(super) fn refuse_media(why: &str) -> Reply {
+    Reply::new(488, "Not Acceptable Here").with(h::Warning::new(warning(305, why)).into())
+}
+
+/// A `Warning` header value (RFC 3261 §20.43) from Centrala with `code` and `why` as its
+/// text (quotes and control characters replaced).
+pub(super) fn warning(code: u16, why: &str) -> String {
     let text: String = why
         .chars()
         .map(|c| match c {
@@ -504,6 +532,5 @@ pub(super) fn refuse_media(why: &str) -> Reply {
             c => c,
         })
         .collect();
-    Reply::new(488, "Not Acceptable Here")
-        .with(h::Warning::new(format!("305 centrala \"{text}\"")).into())
+    format!("{code} centrala \"{text}\"")
 }

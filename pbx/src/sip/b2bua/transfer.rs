@@ -154,10 +154,10 @@ impl B2bua {
             .get(&id)
             .ok_or_else(|| Reply::new(481, "Call/Transaction Does Not Exist"))?;
         match side {
-            Side::Fork(i) if call.connected() == Some(i) => {
-                let f = &call.forks[i];
-                Ok((i, f.employee.clone()))
-            }
+            Side::Fork(i) if call.connected() == Some(i) => match call.forks[i].party.employee() {
+                Some(e) => Ok((i, e.clone())),
+                None => Err(forbidden("an outside party cannot transfer a call")),
+            },
             Side::Fork(_) => Err(forbidden("the call is not connected")),
             Side::Caller => Err(forbidden(
                 "only the phone that answered a call can transfer it",
@@ -223,7 +223,9 @@ impl B2bua {
         let Some(y) = q_call.connected() else {
             return Err(forbidden("the target has not answered"));
         };
-        let to = q_call.forks[y].employee.clone();
+        let Some(to) = q_call.forks[y].party.employee().cloned() else {
+            return Err(forbidden("transfers to an outside call are not supported"));
+        };
         self.join(p, x_fork, q, y);
         self.event(CallEvent::Transferred {
             call: p,
@@ -250,8 +252,11 @@ impl B2bua {
         let Some(fork) = q_call.forks.get_mut(y) else {
             return;
         };
+        let Some(employee) = fork.party.employee().cloned() else {
+            return;
+        };
         let moved = Fork {
-            employee: fork.employee.clone(),
+            party: call::Party::Employee(employee),
             branch: fork.branch.clone(),
             dialog: fork.dialog.clone(),
             state: ForkState::Connected,

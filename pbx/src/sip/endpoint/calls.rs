@@ -132,18 +132,26 @@ impl Endpoint {
         Reply::new(200, "OK")
     }
 
-    /// An INVITE outside a dialog: authenticate, find the number, and hand it to the B2BUA.
+    /// An INVITE outside a dialog: from a trunk's provider, a call to a DID; else
+    /// authenticate, find the number, and hand it to the B2BUA.
     pub(super) fn new_call(&mut self, key: &ServerKey, p: Pending) -> Option<(Reply, Pending)> {
-        let who = match self.authenticate(&p) {
-            Ok(who) => who,
-            Err(reply) => return Some((reply, p)),
-        };
+        if let Some(trunk) = self.trunk_at(p.from) {
+            let trunk = trunk.name.to_string();
+            return self.inbound_call(key, p, trunk);
+        }
         let dialled = p
             .request()
             .and_then(|r| r.uri.user())
             .unwrap_or_default()
             .to_owned();
-        if !leads_somewhere(&self.config, &dialled) {
+        let who = match self.authenticate(&p) {
+            Ok(who) => who,
+            Err(reply) => {
+                self.outside_unauthenticated(&p, &dialled, reply.code);
+                return Some((reply, p));
+            }
+        };
+        let Some(target) = self.dialled_target(&dialled) else {
             self.emit(Event::NotConnected {
                 method: Method::Invite,
                 user: who.username,
@@ -151,7 +159,7 @@ impl Endpoint {
                 status: 404,
             });
             return Some((Reply::new(404, "Not Found"), p));
-        }
+        };
         let caller_name = self
             .config
             .employee(&who.extension)
@@ -168,6 +176,7 @@ impl Endpoint {
             caller: crate::routing::Caller::Extension(who.extension),
             caller_name,
             dialled,
+            target,
         };
         let reply = self.b2bua.invite(self.now, new)?;
         Some((reply, p))

@@ -101,7 +101,7 @@ impl Trunks {
 
     /// Where `trunk`'s provider is: its resolved address, or its host when that is an IP
     /// address; `None` while the shell has not said.
-    fn address(&self, trunk: &SipTrunk) -> Option<Result<SocketAddr, String>> {
+    pub(super) fn address(&self, trunk: &SipTrunk) -> Option<Result<SocketAddr, String>> {
         let key = (trunk.host.to_string(), trunk.port);
         if let Some(found) = self.resolved.get(&key) {
             return Some(found.clone());
