@@ -10,6 +10,7 @@ use firmware_config::system::Transport;
 use super::*;
 
 mod transfers;
+mod trunk_calls;
 use crate::media::Command;
 use crate::routing::Crm;
 use crate::sip::b2bua::Local;
@@ -106,12 +107,20 @@ struct Sim {
     now: DateTime<Utc>,
     inbox: HashMap<SocketAddr, Vec<Parsed>>,
     media: Vec<Command>,
+    events: Vec<endpoint::Event>,
+    routed: Vec<routing::Output>,
 }
 
 impl Sim {
     fn new() -> Sim {
-        let config =
-            Arc::new(firmware_config::text::import(CONFIG).unwrap_or_else(|e| panic!("{e}")));
+        Sim::with(|_| {})
+    }
+
+    /// The test office changed by `change`.
+    fn with(change: impl FnOnce(&mut firmware_config::Config)) -> Sim {
+        let mut config = firmware_config::text::import(CONFIG).unwrap_or_else(|e| panic!("{e}"));
+        change(&mut config);
+        let config = Arc::new(config);
         let mut ep = Endpoint::new(Arc::clone(&config), [7; 32]);
         ep.set_local(Local {
             udp: Some(addr("127.0.0.1:5060")),
@@ -124,6 +133,8 @@ impl Sim {
             now: t0(),
             inbox: HashMap::new(),
             media: Vec::new(),
+            events: Vec::new(),
+            routed: Vec::new(),
         }
     }
 
@@ -140,6 +151,8 @@ impl Sim {
                     self.inbox.entry(to).or_default().push(p);
                 }
                 Output::Media(c) => self.media.push(c),
+                Output::Sip(endpoint::Output::Event(e)) => self.events.push(e),
+                Output::Routed(o) => self.routed.push(o),
                 _ => {}
             }
         }
