@@ -10,11 +10,14 @@ use std::cell::Cell;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
+use centrala_e2e::baresip::{AnswerMode, CallOutcome, Phone, PhoneConfig};
 use centrala_e2e::pbx::Pbx;
 use centrala_e2e::ports::free_port;
 use centrala_e2e::sipp::Sipp;
 use firmware_config::bounded::Text;
 use firmware_config::config::Config;
+use firmware_config::entry::{Destination, EntryPoint, EntrySource, TrunkDid};
+use firmware_config::number::PhoneNumber;
 use firmware_config::system::Transport;
 use firmware_config::trunk::SipTrunk;
 
@@ -131,4 +134,109 @@ fn a_provider_that_refuses_gets_one_register_then_a_pause() {
     // Nothing was registered, so nothing is unregistered at the provider.
     let after = refuse_until(&provider, Instant::now() + Duration::from_millis(500));
     assert!(after.is_empty(), "{after:#?}");
+}
+
+/// Trunk "carrier" at 127.0.0.1:`port` that does not register (the provider knows our
+/// address), presents +48 22 123 45 67 on employees' calls, and delivers that DID to the
+/// entry point "direct-line" (ringing the "office" group); employees dial 0 for an outside
+/// line.
+fn calls_through_trunk(config: &mut Config, port: u16) {
+    add_trunk(config, port);
+    let trunk = &mut config.trunks.as_mut_slice()[0];
+    trunk.register = false;
+    trunk.caller_id = Some(PhoneNumber::parse("+48221234567", None).expect("number"));
+    config.system.outbound_prefix = Some(text("0"));
+    let entry = EntryPoint {
+        name: text("direct-line"),
+        source: EntrySource::TrunkDid(TrunkDid {
+            trunk: text("carrier"),
+            did: PhoneNumber::parse("+48221234567", None).expect("number"),
+        }),
+        destination: Destination::Group(text("office")),
+        schedule: None,
+        hold_music: None,
+        crm: Default::default(),
+    };
+    config
+        .entry_points
+        .push(entry)
+        .expect("room for an entry point");
+}
+
+fn phone(pbx: &mut Pbx, user: &str) -> Phone {
+    let mut p = Phone::start(PhoneConfig::registered(user, pbx.port()).answer(AnswerMode::Auto));
+    p.wait_registered();
+    pbx.wait_for_all(&["phone registered", &format!("user={user}")]);
+    p
+}
+
+#[test]
+fn an_employee_dials_out_through_the_provider_with_credentials_and_the_office_number() {
+    let logs = tempfile::tempdir().expect("tempdir");
+    let provider_port = free_port();
+    let provider = Sipp::new("provider_uas.xml", provider_port, logs.path())
+        .args(&["-d", "1500", "-timeout", "30s"])
+        .spawn();
+    let mut pbx = Pbx::start_with(|c| calls_through_trunk(c, provider_port));
+    let mut anna = phone(&mut pbx, "101");
+    anna.dial(&pbx.uri("0601234567"));
+    match anna.wait_call() {
+        CallOutcome::Established(_) => {}
+        CallOutcome::Closed(e) => {
+            panic!("not established: {}\n{}", e.param, pbx.log_text())
+        }
+    }
+    // The provider hangs up after 1.5 s; the employee's phone hears it.
+    anna.wait_event("CALL_CLOSED");
+    provider.wait(Duration::from_secs(10)).assert_ok();
+    pbx.wait_for_all(&["dialling out", "number=+48601234567", "trunk=carrier"]);
+    pbx.wait_for_all(&["outside number answered", "number=+48601234567"]);
+    pbx.wait_for_all(&[
+        "call record",
+        "\"outcome\":{\"kind\":\"forwarded\",\"to\":\"+48601234567\"}",
+    ]);
+    pbx.stop();
+}
+
+#[test]
+fn a_call_from_the_provider_to_our_did_rings_the_group_and_keeps_the_callers_number() {
+    let logs = tempfile::tempdir().expect("tempdir");
+    let provider_port = free_port();
+    let mut pbx = Pbx::start_with(|c| calls_through_trunk(c, provider_port));
+    let _anna = phone(&mut pbx, "101");
+    let provider = Sipp::new("provider_uac.xml", provider_port, logs.path())
+        .target(pbx.port())
+        .args(&["-s", "48221234567", "-d", "1000"])
+        .run();
+    provider.assert_ok();
+    let record = pbx.wait_for_all(&["call record", "\"entry\":\"direct-line\""]);
+    assert!(
+        record.contains("\"caller\":{\"kind\":\"number\",\"value\":\"+48601234567\"}"),
+        "{record}"
+    );
+    assert!(record.contains("\"answered_by\":\"101\""), "{record}");
+    pbx.stop();
+}
+
+#[test]
+fn an_unauthenticated_invite_for_an_outside_number_is_refused_and_logged() {
+    let logs = tempfile::tempdir().expect("tempdir");
+    let provider_port = free_port();
+    let mut pbx = Pbx::start_with(|c| calls_through_trunk(c, provider_port));
+    // A scanner (not the provider's address) tries a premium number abroad.
+    let scanner_port = loop {
+        let p = free_port();
+        if p != provider_port {
+            break p;
+        }
+    };
+    let result = Sipp::new("invite_unauthenticated.xml", scanner_port, logs.path())
+        .target(pbx.port())
+        .args(&["-s", "0048700123456"])
+        .run();
+    result.assert_ok();
+    let line = pbx.wait_for_all(&["outside call refused", "target=0048700123456"]);
+    assert!(line.contains("not authenticated"), "{line}");
+    let log = pbx.stop();
+    assert!(!log.contains("dialling out"), "{log}");
 }

@@ -2,11 +2,14 @@
 //! outside number, and the router's forwards to a number.
 //!
 //! Decisions:
-//! - **A provider is recognised by its address** (the IP its host resolves to, any port):
-//!   providers do not authenticate to their customers, and what they send can only reach an
-//!   entry point ([`Target::Entry`]) — never the trunk again — so a forged INVITE from that
-//!   address costs nothing but a call to the office. Messages from a provider are not rate
-//!   limited (it carries many callers).
+//! - **A provider is recognised by its address**: the address and port its host resolves
+//!   to, where Centrala registers and sends calls — providers do not authenticate to their
+//!   customers. The port counts too, so phones on the provider's IP (or a test's loopback)
+//!   are still phones; a provider that sends calls from other servers than the one it is
+//!   configured as is not recognised (its calls are challenged like a phone's). What a
+//!   provider sends can only reach an entry point ([`Target::Entry`]) — never the trunk
+//!   again — so a forged INVITE costs nothing but a call to the office. Messages from a
+//!   provider are not rate limited (it carries many callers).
 //! - **Only two things reach a trunk**: an authenticated employee dialling the outbound
 //!   prefix (the INVITE was challenged and checked like any other), and the router's own
 //!   forwards. An unauthenticated INVITE for an outside number is challenged like any other
@@ -23,11 +26,11 @@ use crate::sip::b2bua::OutsideRoute;
 impl Endpoint {
     /// The trunk whose provider sent a message from `from`, if any.
     pub(super) fn trunk_at(&self, from: SocketAddr) -> Option<&SipTrunk> {
-        let ip = from.ip().to_canonical();
-        self.config
-            .trunks
-            .iter()
-            .find(|t| matches!(self.trunks.address(t), Some(Ok(a)) if a.ip().to_canonical() == ip))
+        let from = canonical(from);
+        self.config.trunks.iter().find(|t| {
+            let address = self.trunks.address(t);
+            matches!(address, Some(Ok(a)) if canonical(a) == from)
+        })
     }
 
     /// Where an employee's dialled number goes: an internal number, or an outside number
@@ -143,6 +146,11 @@ impl Endpoint {
             }
         }
     }
+}
+
+/// An address with an IPv4-mapped IPv6 address made plain IPv4.
+fn canonical(a: SocketAddr) -> SocketAddr {
+    SocketAddr::new(a.ip().to_canonical(), a.port())
 }
 
 /// Who a provider says is calling: the From user part as a phone number (national numbers

@@ -311,3 +311,18 @@ fn an_unanswered_group_forwards_the_outside_caller_out_with_their_own_number() {
         "the caller's own number: {from}"
     );
 }
+
+#[test]
+fn a_phone_on_the_providers_ip_but_another_port_is_still_a_phone() {
+    let mut sim = Sim::with(office_with_trunk);
+    let mut anna = Phone::at(&mut sim, "101", addr("192.0.2.99:5070"));
+    anna.invite(&mut sim, "0601234567");
+    assert_eq!(invites_at_provider(&mut sim).len(), 1, "her call goes out");
+    assert!(
+        !sim.events
+            .iter()
+            .any(|e| matches!(e, endpoint::Event::NotConnected { .. })),
+        "{:?}",
+        sim.events
+    );
+}
