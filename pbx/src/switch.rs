@@ -118,9 +118,16 @@ impl Switch {
             }
             while let Some(o) = self.router.poll_output() {
                 match o {
-                    routing::Output::Record(_)
-                    | routing::Output::Notify(_)
-                    | routing::Output::Crm(_) => self.out.push_back(Output::Routed(o)),
+                    routing::Output::Notify(n) => {
+                        // Phones get it as SIP MESSAGE; the shell (webhook, log) too.
+                        let input = endpoint::Input::Notify(n.clone());
+                        self.endpoint.handle_input(now, input);
+                        self.out
+                            .push_back(Output::Routed(routing::Output::Notify(n)));
+                    }
+                    routing::Output::Record(_) | routing::Output::Crm(_) => {
+                        self.out.push_back(Output::Routed(o))
+                    }
                     call => {
                         moved = true;
                         self.endpoint

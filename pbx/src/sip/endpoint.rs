@@ -126,6 +126,8 @@ pub enum Input {
     Shutdown,
     /// The shell resolved a SIP trunk provider's host name.
     TrunkResolved(super::trunk::Resolved),
+    /// Employees are to be told something: a SIP MESSAGE to each of their phones.
+    Notify(routing::Notification),
 }
 
 /// What the endpoint asks of the shell.
@@ -228,6 +230,15 @@ pub enum Event {
         target: String,
         /// Why, in words.
         why: String,
+    },
+    /// A notification went out as SIP MESSAGE.
+    Notified {
+        /// Who was told.
+        employees: Vec<Extension>,
+        /// To how many registered phones a MESSAGE was sent.
+        phones: usize,
+        /// The text.
+        text: String,
     },
     /// A SIP trunk's registration at its provider changed state.
     Trunk {
@@ -336,6 +347,8 @@ pub struct Endpoint {
     overload_warned: Option<DateTime<Utc>>,
     /// Registrations at SIP trunk providers.
     trunks: trunk::Trunks,
+    /// Counts the identifiers of requests the endpoint itself sends (MESSAGE).
+    counter: u64,
     out: VecDeque<Output>,
 }
 
@@ -386,6 +399,7 @@ impl Endpoint {
             reported: false,
             overload_warned: None,
             trunks,
+            counter: 0,
             out: VecDeque::new(),
         }
     }
@@ -459,6 +473,7 @@ impl Endpoint {
                 self.pump();
             }
             Input::TrunkResolved(resolved) => self.trunk_resolved(resolved),
+            Input::Notify(notification) => self.notify_phones(&notification),
         }
     }
 
@@ -776,6 +791,7 @@ pub fn leads_somewhere(config: &Config, number: &str) -> bool {
 }
 
 mod calls;
+mod notice;
 mod outside;
 mod register;
 #[cfg(test)]

@@ -362,6 +362,15 @@ pub fn log_event(event: &Event) {
         },
         Event::Call(e) => log_call(e),
         Event::Trunk { trunk, state } => super::trunk::log_state(trunk, state),
+        Event::Notified {
+            employees,
+            phones,
+            text,
+        } => {
+            let employees: Vec<String> = employees.iter().map(|e| e.to_string()).collect();
+            let employees = employees.join(",");
+            info!(%employees, phones, %text, "notified by SIP MESSAGE")
+        }
         Event::OutsideRefused {
             source,
             target,

@@ -499,8 +499,26 @@ fn cancel_while_ringing_ends_both_legs() {
     );
     sim.send(anna.at, &cancel);
     assert_eq!(codes(&sim.take(anna.at)), [200, 487]);
-    let to_piotr = sim.take(piotr.at);
+    let (to_piotr, told): (Vec<Parsed>, Vec<Parsed>) = sim
+        .take(piotr.at)
+        .into_iter()
+        .partition(|p| method(p).as_deref() != Some("MESSAGE"));
     assert_eq!(methods(&to_piotr), ["CANCEL"]);
+    // The missed call is told to Piotr's phone as a SIP MESSAGE (RFC 3428).
+    assert_eq!(told.len(), 1, "one MESSAGE");
+    assert_eq!(
+        message::request_uri(&told[0]),
+        Some("sip:102@192.0.2.10:5002")
+    );
+    assert!(message::header(&told[0], "Contact").is_none());
+    let ctype = message::header(&told[0], "Content-Type").unwrap_or_default();
+    assert!(ctype.starts_with("text/plain"), "{ctype}");
+    let text = String::from_utf8_lossy(&told[0].bytes);
+    assert!(
+        text.ends_with("Missed call from extension 101 (caller hung up)"),
+        "{text}"
+    );
+    piotr.respond(&mut sim, &told[0], 200, None);
     piotr.respond(&mut sim, &to_piotr[0], 200, None);
     piotr.respond(&mut sim, &inv, 487, None);
     assert_eq!(

@@ -226,7 +226,8 @@ pub struct Local {
 }
 
 impl Local {
-    fn sip(&self, transport: tx::Transport) -> Option<SocketAddr> {
+    /// Our SIP address for `transport` (the other transport's when we do not listen on it).
+    pub fn sip(&self, transport: tx::Transport) -> Option<SocketAddr> {
         match transport {
             tx::Transport::Udp => self.udp.or(self.tcp),
             tx::Transport::Tcp => self.tcp.or(self.udp),
@@ -297,6 +298,11 @@ impl B2bua {
             next_leg: 1,
             out: VecDeque::new(),
         }
+    }
+
+    /// Our addresses.
+    pub fn local(&self) -> Local {
+        self.local
     }
 
     /// Changes our addresses (the shell learns them when the sockets are bound).
