@@ -27,6 +27,11 @@ pub const MAX_LINES: usize = 16;
 pub const MAX_LISTEN: usize = 4;
 /// Country prefixes in an outbound restriction list.
 pub const MAX_PREFIXES: usize = 16;
+/// Blocked number prefixes (premium-rate and other expensive destinations).
+pub const MAX_BLOCKED_PREFIXES: usize = 32;
+/// The most outside calls an hour a limit may allow: one a second, far above any small
+/// office, and it bounds what the toll-fraud guard remembers.
+pub const MAX_OUTSIDE_CALLS_PER_HOUR: u16 = 3600;
 
 /// Identifiers that other items refer to (a group's, schedule's or line's name), in bytes.
 pub const KEY_LEN: usize = 32;

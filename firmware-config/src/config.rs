@@ -11,6 +11,7 @@ use crate::entry::EntryPoint;
 use crate::group::QueueGroup;
 use crate::line::FxoLine;
 use crate::number::Extension;
+use crate::outbound::Outbound;
 use crate::schedule::Schedule;
 use crate::system::{System, Webhook};
 use crate::trunk::SipTrunk;
@@ -25,6 +26,9 @@ pub struct Config {
     /// The optional outgoing webhook.
     #[serde(default)]
     pub webhook: Option<Webhook>,
+    /// Limits on outside calls (the toll-fraud guard); a small office's when absent.
+    #[serde(default)]
+    pub outbound: Outbound,
     /// Employees.
     #[serde(default)]
     pub employees: Table<Employee, MAX_EMPLOYEES>,

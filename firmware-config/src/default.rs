@@ -7,6 +7,7 @@ use crate::employee::{Employee, Presence, SipDevice};
 use crate::entry::{CrmOptions, Destination, EntryPoint, EntrySource, UnknownCaller};
 use crate::group::{Distribution, QueueGroup, Unanswered};
 use crate::number::{CountryCode, Extension};
+use crate::outbound::{NumberPrefix, Outbound};
 use crate::schedule::{AfterHours, DaysOff, Schedule, WeeklyHours};
 use crate::system::{Listen, PortRange, System, ToneCountry, Transport};
 use crate::time::{TimeOfDay, TimeRange, Weekday};
@@ -31,7 +32,8 @@ pub struct GeneratedPassword {
 pub struct NoRandomness(String);
 
 /// The demo office: employees 101–103 in one queue group "office" on internal number 100,
-/// office hours Mon–Fri 09:00–17:00 Europe/Warsaw, voicemail after hours. Each employee's
+/// office hours Mon–Fri 09:00–17:00 Europe/Warsaw, voicemail after hours, a small office's
+/// outside-call limits with premium-rate numbers blocked. Each employee's
 /// phone gets a fresh random password; the caller must show them to the admin once.
 pub fn factory_default() -> Result<(Config, Vec<GeneratedPassword>), NoRandomness> {
     let people = [
@@ -52,6 +54,7 @@ pub fn factory_default() -> Result<(Config, Vec<GeneratedPassword>), NoRandomnes
     let config = Config {
         system: system(),
         webhook: None,
+        outbound: outbound(),
         employees,
         groups: one(office_group()),
         schedules: one(office_hours()),
@@ -83,6 +86,18 @@ pub fn system() -> System {
         outbound_prefix: None,
         voicemail_number: Some(ext("800")),
         allowed_country_codes: List::new(),
+    }
+}
+
+/// Outside-call limits for the default: a small office's ([`Outbound::default`]), and Polish
+/// premium-rate numbers (+48 70x) blocked.
+pub fn outbound() -> Outbound {
+    let mut blocked_prefixes = List::new();
+    let premium = NumberPrefix::parse("+4870").unwrap_or_else(|_| unreachable!());
+    let _ = blocked_prefixes.push(premium);
+    Outbound {
+        blocked_prefixes,
+        ..Outbound::default()
     }
 }
 

@@ -11,6 +11,7 @@ pub mod entry;
 pub mod group;
 pub mod line;
 pub mod number;
+pub mod outbound;
 pub mod persist;
 pub mod sample;
 pub mod schedule;

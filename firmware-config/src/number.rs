@@ -16,7 +16,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Most digits an E.164 number may have, country code included.
-const MAX_DIGITS: usize = 15;
+pub(crate) const MAX_DIGITS: usize = 15;
 /// Fewest digits accepted, country code included.
 const MIN_DIGITS: usize = 7;
 /// Fewest digits accepted after the country code.
@@ -44,6 +44,19 @@ const ASSIGNED: &[(u16, u16)] = &[
 
 fn is_assigned(code: u16) -> bool {
     ASSIGNED.iter().any(|&(lo, hi)| (lo..=hi).contains(&code))
+}
+
+/// Whether some E.164 number can start with these digits: they begin with an assigned country
+/// code, or are themselves the beginning of one (`4` of zone 4, `29` of 290/291/297-299).
+pub(crate) fn can_start_a_number(digits: &str) -> bool {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    split_country(digits).is_some()
+        || ASSIGNED
+            .iter()
+            .flat_map(|&(lo, hi)| lo..=hi)
+            .any(|code| code.to_string().starts_with(digits))
 }
 
 /// Why a phone number, country code or extension was refused.

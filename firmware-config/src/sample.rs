@@ -3,7 +3,7 @@
 
 use crate::bounded::{List, Table, Text};
 use crate::config::Config;
-use crate::default::system;
+use crate::default::{outbound, system};
 use crate::employee::{Employee, Presence, SipDevice};
 use crate::entry::{CrmOptions, Destination, EntryPoint, EntrySource, UnknownCaller};
 use crate::group::{Distribution, QueueGroup, Unanswered};
@@ -37,6 +37,7 @@ pub fn office(size: Size, seed: u64) -> Config {
     let mut config = Config {
         system: system(),
         webhook: None,
+        outbound: outbound(),
         employees: Table::new(),
         groups: Table::new(),
         schedules: Table::new(),

@@ -60,6 +60,17 @@ fn main() {
         .body;
     write(out, "slot_decode", "v1-fixture.slot", &v1);
     write(out, "postcard_body", "v1-fixture.body", body);
+    // And one written by schema 2 (no outbound limits yet).
+    let v2 = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../firmware-config/tests/fixtures/v2-slot.bin"
+    );
+    let v2 = fs::read(v2).expect("read the stored version-2 slot");
+    let body = store::decode_envelope(&v2)
+        .expect("the version-2 slot is intact")
+        .body;
+    write(out, "slot_decode", "v2-fixture.slot", &v2);
+    write(out, "postcard_body", "v2-fixture.body", body);
     sip_seeds(out);
     call_seeds(out);
     sdp_seeds(out);

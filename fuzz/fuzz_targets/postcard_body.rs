@@ -1,4 +1,4 @@
-//! Arbitrary bytes as a slot body of the current schema and of schema 1.
+//! Arbitrary bytes as a slot body of the current schema and of the older schemas 2 and 1.
 //!
 //! Invariants: nothing panics (decoding, validating or exporting whatever decodes); a body
 //! that decodes re-encodes (as the current schema) into a body that decodes to the same
@@ -11,7 +11,7 @@ use firmware_config::{text, validate};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for version in [SCHEMA_VERSION, 1] {
+    for version in [SCHEMA_VERSION, 2, 1] {
         let Ok(config) = persist::decode(version, data) else {
             continue;
         };

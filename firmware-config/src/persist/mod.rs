@@ -2,6 +2,7 @@
 //! their migration, and what the daemon does at start-up when slots are missing or bad.
 
 mod v1;
+mod v2;
 
 use std::path::PathBuf;
 
@@ -11,8 +12,9 @@ use crate::store::{DecodeRejection, Loaded, SlotId, SlotReport, SlotState, SlotS
 use crate::validate::{validate, Problem};
 
 /// The schema version this build writes. Version 1 had one password per employee (user name =
-/// extension); version 2 gives each employee a list of SIP devices.
-pub const SCHEMA_VERSION: u16 = 2;
+/// extension); version 2 gives each employee a list of SIP devices; version 3 adds the limits
+/// on outside calls (`outbound`).
+pub const SCHEMA_VERSION: u16 = 3;
 /// The oldest schema version this build can read and migrate.
 pub const OLDEST_READABLE: u16 = 1;
 
@@ -118,8 +120,11 @@ pub fn decode(version: u16, body: &[u8]) -> Result<Config, DecodeRejection<BodyE
     let postcard = |source| DecodeRejection::Invalid(BodyError::Postcard { version, source });
     match version {
         SCHEMA_VERSION => postcard::from_bytes(body).map_err(postcard),
+        2 => postcard::from_bytes::<v2::Config>(body)
+            .map(v2::migrate)
+            .map_err(postcard),
         1 => postcard::from_bytes::<v1::Config>(body)
-            .map(v1::migrate)
+            .map(|old| v2::migrate(v1::migrate(old)))
             .map_err(postcard),
         v if v > SCHEMA_VERSION => Err(DecodeRejection::NewerSchema { version: v }),
         v => Err(DecodeRejection::Invalid(BodyError::TooOld(v))),

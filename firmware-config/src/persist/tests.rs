@@ -1,6 +1,8 @@
 use super::*;
 use crate::bounded::{Table, Text};
 use crate::default::factory_default;
+use crate::number::CountryCode;
+use crate::outbound::Outbound;
 use crate::store::{decode_envelope, encode_envelope};
 
 /// A slot written by schema version 1 (generation 7): the demo office with passwords
@@ -8,6 +10,13 @@ use crate::store::{decode_envelope, encode_envelope};
 /// `cargo test -p firmware-config write_v1_fixture -- --ignored` only if v1 itself was wrong.
 const V1_SLOT: &[u8] = include_bytes!("../../tests/fixtures/v1-slot.bin");
 const V1_FIXTURE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1-slot.bin");
+
+/// A slot written by schema version 2 (generation 11): the demo office with passwords
+/// `v2-pass-101` … `v2-pass-103`, outside calls allowed to Poland only, no outbound limits.
+/// Regenerate with `cargo test -p firmware-config write_v2_fixture -- --ignored` only if v2
+/// itself was wrong.
+const V2_SLOT: &[u8] = include_bytes!("../../tests/fixtures/v2-slot.bin");
+const V2_FIXTURE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v2-slot.bin");
 
 fn v1_office() -> v1::Config {
     let (c, _) = factory_default().expect("randomness");
@@ -32,6 +41,40 @@ fn v1_office() -> v1::Config {
         trunks: c.trunks,
         lines: c.lines,
     }
+}
+
+/// The v1 office as today's schema sees it.
+fn current_office() -> Config {
+    v2::migrate(v1::migrate(v1_office()))
+}
+
+fn v2_office() -> v2::Config {
+    let (c, _) = factory_default().expect("randomness");
+    let mut employees = c.employees;
+    for e in employees.as_mut_slice() {
+        let password = Text::new(&format!("v2-pass-{}", e.extension)).expect("fits");
+        e.devices[0].password = password;
+    }
+    let mut system = c.system;
+    let poland = CountryCode::new(48).expect("assigned");
+    system.allowed_country_codes.push(poland).expect("room");
+    v2::Config {
+        system,
+        webhook: c.webhook,
+        employees,
+        groups: c.groups,
+        schedules: c.schedules,
+        entry_points: c.entry_points,
+        trunks: c.trunks,
+        lines: c.lines,
+    }
+}
+
+#[test]
+#[ignore = "writes the committed fixture"]
+fn write_v2_fixture() {
+    let body = postcard::to_allocvec(&v2_office()).expect("encode");
+    std::fs::write(V2_FIXTURE_PATH, encode_envelope(2, 11, &body)).expect("write fixture");
 }
 
 #[test]
@@ -82,7 +125,56 @@ fn a_v1_slot_migrates_and_phones_keep_their_credentials() {
         );
     }
     assert_eq!(config.groups, v1_office().groups);
+    assert_eq!(config.outbound, Outbound::default());
     assert!(crate::validate::validate(&config).is_empty());
+}
+
+#[test]
+fn the_v2_fixture_is_what_v2_wrote() {
+    let env = decode_envelope(V2_SLOT).expect("fixture envelope");
+    assert_eq!((env.schema_version, env.generation), (2, 11));
+    let old: v2::Config = postcard::from_bytes(env.body).expect("v2 body");
+    assert_eq!(old, v2_office());
+}
+
+#[test]
+fn a_v2_slot_loads_with_the_default_outbound_limits() {
+    let (_dir, mut store) = store_with(&[("slot-b.bin", V2_SLOT)]);
+    let Startup::Loaded {
+        config,
+        slot,
+        generation,
+        migrated_from,
+        ..
+    } = store.startup().expect("startup")
+    else {
+        panic!("the v2 slot was not loaded");
+    };
+    assert_eq!((slot, generation, migrated_from), (SlotId::B, 11, Some(2)));
+    assert_eq!(config.outbound, Outbound::default());
+    let old = v2_office();
+    assert_eq!(config.system, old.system);
+    assert_eq!(config.employees, old.employees);
+    assert_eq!(config.entry_points, old.entry_points);
+    assert_eq!(
+        config.employees[1].devices[0].password.as_str(),
+        "v2-pass-102"
+    );
+    assert!(crate::validate::validate(&config).is_empty());
+}
+
+#[test]
+fn the_newer_of_a_v1_and_a_v2_slot_wins() {
+    let (_dir, mut store) = store_with(&[("slot-a.bin", V1_SLOT), ("slot-b.bin", V2_SLOT)]);
+    let Startup::Loaded {
+        slot,
+        migrated_from,
+        ..
+    } = store.startup().expect("startup")
+    else {
+        panic!("not loaded");
+    };
+    assert_eq!((slot, migrated_from), (SlotId::B, Some(2)));
 }
 
 #[test]
@@ -127,7 +219,7 @@ fn both_slots_bad_runs_the_default_and_leaves_the_files_alone() {
     let mut flipped = encode_envelope(
         SCHEMA_VERSION,
         5,
-        &encode(&v1::migrate(v1_office())).expect("encode"),
+        &encode(&current_office()).expect("encode"),
     );
     flipped[40] ^= 0x10;
     let (dir, mut store) = store_with(&[("slot-a.bin", &torn), ("slot-b.bin", &flipped)]);
@@ -152,7 +244,7 @@ fn both_slots_bad_runs_the_default_and_leaves_the_files_alone() {
 
 #[test]
 fn a_slot_from_a_newer_schema_is_kept_and_the_older_one_used() {
-    let current = encode(&v1::migrate(v1_office())).expect("encode");
+    let current = encode(&current_office()).expect("encode");
     let newer = encode_envelope(SCHEMA_VERSION + 1, 9, b"future body");
     let older = encode_envelope(SCHEMA_VERSION, 8, &current);
     let (dir, mut store) = store_with(&[("slot-a.bin", &newer), ("slot-b.bin", &older)]);
@@ -183,7 +275,7 @@ fn a_body_that_does_not_decode_falls_back_to_the_other_slot() {
     let good = encode_envelope(
         SCHEMA_VERSION,
         3,
-        &encode(&v1::migrate(v1_office())).expect("encode"),
+        &encode(&current_office()).expect("encode"),
     );
     let garbage = encode_envelope(SCHEMA_VERSION, 4, &[0xff; 64]);
     let (_dir, mut store) = store_with(&[("slot-a.bin", &good), ("slot-b.bin", &garbage)]);
@@ -196,7 +288,7 @@ fn a_body_that_does_not_decode_falls_back_to_the_other_slot() {
         _ => None,
     });
     assert!(
-        reason.is_some_and(|r| r.contains("schema version 2")),
+        reason.is_some_and(|r| r.contains(&format!("schema version {SCHEMA_VERSION}"))),
         "{reports:?}"
     );
 }
@@ -204,7 +296,7 @@ fn a_body_that_does_not_decode_falls_back_to_the_other_slot() {
 #[test]
 fn an_invalid_configuration_is_not_saved() {
     let (dir, mut store) = store_with(&[]);
-    let mut config = v1::migrate(v1_office());
+    let mut config = current_office();
     config.groups.as_mut_slice()[0].ring_time_secs = 500;
     match store.save(&config) {
         Err(SaveError::Invalid(problems)) => assert_eq!(problems.len(), 1),

@@ -1,8 +1,9 @@
 //! Schema version 1, kept to read slots written by it and migrate them.
 //!
 //! Version 1 differed from version 2 only in the employee: one SIP password, with the
-//! extension as the user name. Everything else is decoded with today's types, so if one of
-//! them changes in a later schema, freeze a copy of its version-2 shape next to this file.
+//! extension as the user name. It migrates to version 2 ([`super::v2`]), which migrates on to
+//! today's schema. Everything else is decoded with today's types, so if one of them changes in
+//! a later schema, freeze a copy of its version-2 shape next to this file.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,9 +46,9 @@ pub struct Employee {
 
 /// Version 1 → 2: each employee's password becomes one device whose user name is the
 /// extension (what version-1 phones registered with), so phones keep working unchanged.
-pub fn migrate(old: Config) -> crate::config::Config {
+pub fn migrate(old: Config) -> super::v2::Config {
     let employees = old.employees.iter().map(migrate_employee).collect();
-    crate::config::Config {
+    super::v2::Config {
         system: old.system,
         webhook: old.webhook,
         // Same bound as before, so this cannot overflow.

@@ -17,6 +17,7 @@ use crate::entry::{CrmOptions, Destination, EntryPoint, EntrySource, TrunkDid, U
 use crate::group::{Distribution, QueueGroup, Unanswered};
 use crate::line::{AlsaControlSignalling, FxoLine, GpioPin, GpioSignalling, Signalling};
 use crate::number::{CountryCode, Extension, PhoneNumber};
+use crate::outbound::{NumberPrefix, Outbound};
 use crate::schedule::{AfterHours, DaysOff, Forced, Holiday, NightSwitch, Schedule, WeeklyHours};
 use crate::system::{Listen, PortRange, System, ToneCountry, Transport, Webhook};
 use crate::time::{Date, Instant, TimeOfDay, TimeRange, Weekday};
@@ -111,6 +112,29 @@ fn phone() -> impl Strategy<Value = PhoneNumber> {
 
 fn country_code() -> impl Strategy<Value = CountryCode> {
     (1u16..=999).prop_filter_map("unassigned", |c| CountryCode::new(c).ok())
+}
+
+/// A blocked prefix: a country code and up to four more digits, written with separators.
+fn number_prefix() -> impl Strategy<Value = NumberPrefix> {
+    (country_code(), "[0-9]{0,4}").prop_map(|(cc, rest)| {
+        NumberPrefix::parse(&format!("+{cc} {rest}")).expect("a country code starts numbers")
+    })
+}
+
+prop_compose! {
+    fn outbound()(
+        (max_concurrent_per_employee, max_concurrent) in any::<(u8, u8)>(),
+        (max_per_hour_per_employee, max_per_hour) in any::<(u16, u16)>(),
+        blocked_prefixes in list(number_prefix(), 0..=3),
+    ) -> Outbound {
+        Outbound {
+            max_concurrent_per_employee,
+            max_concurrent,
+            max_per_hour_per_employee,
+            max_per_hour,
+            blocked_prefixes,
+        }
+    }
 }
 
 fn time_of_day(end: bool) -> impl Strategy<Value = TimeOfDay> {
@@ -459,6 +483,7 @@ prop_compose! {
     fn config()(
         system in system(),
         webhook in proptest::option::of(webhook()),
+        outbound in outbound(),
         employees in table(employee(), 0..=3),
         groups in table(group(), 0..=3),
         schedules in table(schedule(), 0..=2),
@@ -466,7 +491,9 @@ prop_compose! {
         trunks in table(trunk(), 0..=2),
         lines in table(line(), 0..=3),
     ) -> Config {
-        Config { system, webhook, employees, groups, schedules, entry_points, trunks, lines }
+        Config {
+            system, webhook, outbound, employees, groups, schedules, entry_points, trunks, lines,
+        }
     }
 }
 
@@ -513,6 +540,7 @@ fn shapes(c: &Config) -> BTreeSet<&'static str> {
         "allowed_country_codes",
         !c.system.allowed_country_codes.is_empty(),
     );
+    add("blocked_prefixes", !c.outbound.blocked_prefixes.is_empty());
     for e in c.employees.iter() {
         add("mobile", e.mobile.is_some());
         add("devices", !e.devices.is_empty());
@@ -659,6 +687,7 @@ fn generator_covers_every_variant() {
         "outbound_prefix",
         "voicemail_number",
         "allowed_country_codes",
+        "blocked_prefixes",
         "mobile",
         "devices",
         "available",
@@ -1119,4 +1148,73 @@ fn the_factory_default_round_trips() {
     assert!(text.starts_with(HEADER), "{text}");
     assert!(text.starts_with(&format!("{HEADER}\n\n")), "{text}");
     assert_eq!(import(&text), Ok(config));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outside-call limits
+// ---------------------------------------------------------------------------------------------
+
+const OUTBOUND: &str = "\n[outbound]\n\
+    max_concurrent_per_employee = 1\n\
+    max_concurrent = 3\n\
+    max_per_hour_per_employee = 10\n\
+    max_per_hour = 30\n\
+    blocked_prefixes = [\"+48 70\", \"+1 900\"]\n";
+
+#[test]
+fn a_file_without_outbound_limits_gets_a_small_offices() {
+    // BASE was written before `[outbound]` existed.
+    assert!(!BASE.contains("outbound"));
+    let c = import(BASE).expect("valid");
+    assert_eq!(c.outbound, Outbound::default());
+    let partial = import(&format!("{BASE}\n[outbound]\nmax_per_hour = 100\n")).expect("valid");
+    assert_eq!(partial.outbound.max_per_hour, 100);
+    assert_eq!(partial.outbound.max_concurrent, 4);
+}
+
+#[test]
+fn outbound_limits_are_read_and_round_trip() {
+    let c = import(&format!("{BASE}{OUTBOUND}")).expect("valid");
+    let o = &c.outbound;
+    assert_eq!(
+        (
+            o.max_concurrent_per_employee,
+            o.max_concurrent,
+            o.max_per_hour_per_employee,
+            o.max_per_hour
+        ),
+        (1, 3, 10, 30)
+    );
+    let prefixes: Vec<String> = o.blocked_prefixes.iter().map(ToString::to_string).collect();
+    assert_eq!(prefixes, ["+4870", "+1900"]);
+    let text = export(&c).expect("export");
+    assert!(text.contains("[outbound]"), "{text}");
+    assert_eq!(import(&text), Ok(c));
+}
+
+#[test]
+fn a_blocked_prefix_without_plus_is_refused_on_its_line() {
+    let text = format!("{BASE}{OUTBOUND}").replace("\"+1 900\"", "\"1900\"");
+    read_error_at(
+        &text,
+        "\"1900\"",
+        Some("outbound.blocked_prefixes[1]"),
+        &["international form"],
+    );
+}
+
+#[test]
+fn a_per_employee_limit_above_the_offices_points_at_its_line() {
+    let text = format!("{BASE}{OUTBOUND}").replace(
+        "max_concurrent_per_employee = 1",
+        "max_concurrent_per_employee = 5",
+    );
+    let found = problems(&text);
+    let line = line_of(&text, "max_concurrent_per_employee = 5", 0);
+    let p = located(
+        &found,
+        |k| matches!(k, ProblemKind::AboveOfficeLimit { .. }),
+        line,
+    );
+    assert!(p.to_string().contains("max_concurrent = 3"), "{p}");
 }

@@ -9,6 +9,8 @@ pub enum Section {
     System,
     /// `[webhook]`.
     Webhook,
+    /// `[outbound]`.
+    Outbound,
     /// `[[employees]]`.
     Employees,
     /// `[[groups]]`.
@@ -29,6 +31,7 @@ impl Section {
         match self {
             Section::System => "system",
             Section::Webhook => "webhook",
+            Section::Outbound => "outbound",
             Section::Employees => "employees",
             Section::Groups => "groups",
             Section::Schedules => "schedules",
@@ -43,6 +46,7 @@ impl Section {
         match self {
             Section::System => "system settings",
             Section::Webhook => "webhook",
+            Section::Outbound => "outside-call limits",
             Section::Employees => "employee",
             Section::Groups => "group",
             Section::Schedules => "schedule",
@@ -58,7 +62,8 @@ impl Section {
 pub struct Location {
     /// The section.
     pub section: Section,
-    /// The item's position in its section's list (`None` for `system` and `webhook`).
+    /// The item's position in its section's list (`None` for `system`, `webhook` and
+    /// `outbound`).
     pub index: Option<usize>,
     /// The item's extension or name, as the admin knows it.
     pub item: String,
@@ -180,6 +185,38 @@ pub enum ProblemKind {
     /// A forward target outside the allowed countries.
     #[error("+{0} is not among the country codes outside calls may reach")]
     CountryNotAllowed(u16),
+    /// A forward target that starts with a blocked prefix.
+    #[error(
+        "{number} starts with the blocked prefix {prefix}, so outside calls to it are refused"
+    )]
+    BlockedNumber {
+        /// The number.
+        number: String,
+        /// The prefix it starts with.
+        prefix: String,
+    },
+    /// A forward to an outside number while outside calls are turned off.
+    #[error(
+        "outside calls are turned off (outbound.max_concurrent or outbound.max_per_hour is 0), \
+         so this forward could never be made"
+    )]
+    OutsideCallsOff,
+    /// A blocked prefix listed twice.
+    #[error("the prefix {0} is listed twice")]
+    DuplicatePrefix(String),
+    /// A per-employee limit above the same limit for the whole office.
+    #[error(
+        "{value} is more than the whole office may make ({office_field} = {office}); \
+         one employee can never use more than the office"
+    )]
+    AboveOfficeLimit {
+        /// The per-employee limit.
+        value: u32,
+        /// The office-wide field it exceeds.
+        office_field: &'static str,
+        /// The office-wide limit.
+        office: u32,
+    },
     /// An unknown IANA time zone.
     #[error("'{0}' is not an IANA time zone (e.g. Europe/Warsaw)")]
     UnknownTimeZone(String),

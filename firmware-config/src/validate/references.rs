@@ -129,7 +129,8 @@ fn check_mobile(config: &Config, ext: &Extension, loc: super::Location, out: &mu
     }
 }
 
-/// A number outside calls go to must be in a country outside calls may reach.
+/// A number calls are forwarded to must be one the toll-fraud guard lets through: outside
+/// calls on, in a country outside calls may reach, not starting with a blocked prefix.
 pub(super) fn check_outside(
     config: &Config,
     n: &PhoneNumber,
@@ -138,8 +139,16 @@ pub(super) fn check_outside(
 ) {
     let allowed = &config.system.allowed_country_codes;
     let cc = n.country_code();
-    if !allowed.is_empty() && !allowed.contains(&cc) {
+    if !config.outbound.allows_outside_calls() {
+        push(out, loc, ProblemKind::OutsideCallsOff);
+    } else if !allowed.is_empty() && !allowed.contains(&cc) {
         push(out, loc, ProblemKind::CountryNotAllowed(cc.get()));
+    } else if let Some(prefix) = config.outbound.blocked_prefix(n) {
+        let kind = ProblemKind::BlockedNumber {
+            number: n.to_string(),
+            prefix: prefix.to_string(),
+        };
+        push(out, loc, kind);
     }
 }
 

@@ -1,13 +1,15 @@
-//! System settings, webhook, trunks and lines.
+//! System settings, webhook, outside-call limits, trunks and lines.
 
 use super::identity::{at, global, push};
 use super::problem::{Problem, ProblemKind, Section};
+use crate::bounds::MAX_OUTSIDE_CALLS_PER_HOUR;
 use crate::config::Config;
 use crate::line::Signalling;
 
 pub(super) fn check(config: &Config, out: &mut Vec<Problem>) {
     check_system(config, out);
     check_webhook(config, out);
+    check_outbound(config, out);
     check_trunks(config, out);
     check_lines(config, out);
 }
@@ -84,6 +86,51 @@ fn check_webhook(config: &Config, out: &mut Vec<Problem>) {
                 max: 60_000,
             };
             push(out, loc("timeout_ms"), kind);
+        }
+    }
+}
+
+/// Per-employee limits within the office's, the hourly limit within what the guard keeps, and
+/// each blocked prefix listed once.
+fn check_outbound(config: &Config, out: &mut Vec<Problem>) {
+    let o = &config.outbound;
+    let loc = |f: &str| global(Section::Outbound, f);
+    let pairs = [
+        (
+            "max_concurrent_per_employee",
+            u32::from(o.max_concurrent_per_employee),
+            "max_concurrent",
+            u32::from(o.max_concurrent),
+        ),
+        (
+            "max_per_hour_per_employee",
+            u32::from(o.max_per_hour_per_employee),
+            "max_per_hour",
+            u32::from(o.max_per_hour),
+        ),
+    ];
+    for (field, value, office_field, office) in pairs {
+        if value > office {
+            let kind = ProblemKind::AboveOfficeLimit {
+                value,
+                office_field,
+                office,
+            };
+            push(out, loc(field), kind);
+        }
+    }
+    if o.max_per_hour > MAX_OUTSIDE_CALLS_PER_HOUR {
+        let kind = ProblemKind::OutOfRange {
+            value: o.max_per_hour.into(),
+            min: 0,
+            max: MAX_OUTSIDE_CALLS_PER_HOUR.into(),
+        };
+        push(out, loc("max_per_hour"), kind);
+    }
+    for (i, p) in o.blocked_prefixes.iter().enumerate() {
+        if o.blocked_prefixes[..i].contains(p) {
+            let kind = ProblemKind::DuplicatePrefix(p.to_string());
+            push(out, loc(&format!("blocked_prefixes[{i}]")), kind);
         }
     }
 }

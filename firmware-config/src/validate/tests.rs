@@ -864,6 +864,60 @@ fn forwarding_is_allowed_with_no_list_or_a_listed_country() {
     });
 }
 
+#[test]
+fn forwarding_to_a_blocked_prefix_is_refused() {
+    // The demo office blocks +48 70x (premium rate).
+    assert_only(
+        |c| office_group(c).unanswered = Unanswered::ForwardToNumber(number("+48 701 234 567")),
+        office_at("unanswered.forward_to_number"),
+        ProblemKind::BlockedNumber {
+            number: "+48701234567".into(),
+            prefix: "+4870".into(),
+        },
+    );
+    assert_only(
+        |c| {
+            office_group(c).unanswered = Unanswered::ForwardToEmployee(ext("101"));
+            set_employee(c, 0, |e| e.mobile = Some(number("+44 20 7946 0000")));
+            push_prefix(c, "+44 20");
+        },
+        office_at("unanswered.forward_to_employee"),
+        ProblemKind::BlockedNumber {
+            number: "+442079460000".into(),
+            prefix: "+4420".into(),
+        },
+    );
+    assert_valid(|c| {
+        office_group(c).unanswered = Unanswered::ForwardToNumber(number("+48 22 123 45 67"))
+    });
+}
+
+#[test]
+fn forwarding_outside_while_outside_calls_are_off_is_refused() {
+    for off in [
+        (|c: &mut Config| c.outbound.max_concurrent = 0) as Change,
+        |c| c.outbound.max_per_hour = 0,
+    ] {
+        assert_only(
+            |c| {
+                off(c);
+                c.outbound.max_concurrent_per_employee = 0;
+                c.outbound.max_per_hour_per_employee = 0;
+                office_hours(c).after_hours =
+                    AfterHours::ForwardToNumber(number("+48 22 123 45 67"));
+            },
+            hours_at("after_hours.forward_to_number"),
+            ProblemKind::OutsideCallsOff,
+        );
+    }
+    // Employees may be barred from dialling out while forwarding still works.
+    assert_valid(|c| {
+        c.outbound.max_concurrent_per_employee = 0;
+        c.outbound.max_per_hour_per_employee = 0;
+        office_hours(c).after_hours = AfterHours::ForwardToNumber(number("+48 22 123 45 67"));
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Schedules
 // ---------------------------------------------------------------------------------------------
@@ -1214,6 +1268,80 @@ fn system_paths_must_be_absolute() {
         |c| c.system.data_dir = text("var/lib/centrala"),
         system_at("data_dir"),
         ProblemKind::RelativePath("var/lib/centrala".into()),
+    );
+}
+
+fn outbound_at(field: &str) -> Location {
+    global(Section::Outbound, field)
+}
+
+fn push_prefix(config: &mut Config, prefix: &str) {
+    let prefix = prefix.parse().expect("fixture prefix is valid");
+    assert!(config.outbound.blocked_prefixes.push(prefix).is_ok());
+}
+
+#[test]
+fn a_per_employee_limit_may_not_exceed_the_offices() {
+    assert_only(
+        |c| c.outbound.max_concurrent_per_employee = 5,
+        outbound_at("max_concurrent_per_employee"),
+        ProblemKind::AboveOfficeLimit {
+            value: 5,
+            office_field: "max_concurrent",
+            office: 4,
+        },
+    );
+    assert_only(
+        |c| c.outbound.max_per_hour = 10,
+        outbound_at("max_per_hour_per_employee"),
+        ProblemKind::AboveOfficeLimit {
+            value: 20,
+            office_field: "max_per_hour",
+            office: 10,
+        },
+    );
+    assert_valid(|c| c.outbound.max_concurrent_per_employee = 4);
+    assert_valid(|c| {
+        c.outbound.max_concurrent = 0;
+        c.outbound.max_concurrent_per_employee = 0;
+    });
+}
+
+#[test]
+fn the_hourly_limit_is_at_most_one_call_a_second() {
+    assert_only(
+        |c| c.outbound.max_per_hour = 3601,
+        outbound_at("max_per_hour"),
+        ProblemKind::OutOfRange {
+            value: 3601,
+            min: 0,
+            max: 3600,
+        },
+    );
+    assert_valid(|c| c.outbound.max_per_hour = 3600);
+}
+
+#[test]
+fn a_blocked_prefix_is_listed_once() {
+    assert_only(
+        |c| {
+            push_prefix(c, "+1900");
+            push_prefix(c, "+48 70");
+        },
+        outbound_at("blocked_prefixes[2]"),
+        ProblemKind::DuplicatePrefix("+4870".into()),
+    );
+    // One prefix inside another is harmless (and may be on its way out).
+    assert_valid(|c| push_prefix(c, "+48700"));
+}
+
+#[test]
+fn outbound_problems_read_well() {
+    let problems = problems_after(|c| c.outbound.max_concurrent_per_employee = 9);
+    assert_eq!(
+        problems[0].to_string(),
+        "outside-call limits, field 'max_concurrent_per_employee': 9 is more than the whole \
+         office may make (max_concurrent = 4); one employee can never use more than the office"
     );
 }
 

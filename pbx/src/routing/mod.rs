@@ -19,6 +19,7 @@ mod queue;
 pub mod record;
 pub mod schedule;
 mod staff;
+pub mod toll;
 mod transfer;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};

@@ -601,6 +601,7 @@ mod tests {
         Config {
             system: firmware_config::default::system(),
             webhook: None,
+            outbound: Default::default(),
             employees,
             groups: Table::new(),
             schedules: Table::new(),
