@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use super::Message;
+use firmware_config::Config;
+
+use super::{Change, Mailboxes, Message};
 use crate::routing::Mailbox;
 
 /// Why a store operation failed.
@@ -91,7 +93,7 @@ impl VoicemailStore {
     /// The store under `data_dir` (nothing is created until a message is).
     pub fn new(data_dir: impl Into<PathBuf>) -> VoicemailStore {
         VoicemailStore {
-            root: data_dir.into().join("voicemail"),
+            root: data_dir.into().join(super::STORE_DIR),
             counter: AtomicU32::new(0),
         }
     }
@@ -208,6 +210,42 @@ impl VoicemailStore {
         } else {
             Err(StoreError::NotFound(id.to_owned()))
         }
+    }
+
+    /// Carries out a change the call layer asked for. Discarding a recording whose file is
+    /// already gone (the engine could not create it) is not an error.
+    pub fn apply(&self, change: &Change) -> Result<(), StoreError> {
+        match change {
+            Change::Save(message) => self.save(message),
+            Change::Discard { mailbox, id } => {
+                let wav = self.wav_path(mailbox, id)?;
+                match std::fs::remove_file(&wav) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(&wav)(e)),
+                    _ => Ok(()),
+                }
+            }
+            Change::MarkHeard { mailbox, id } => self.mark_heard(mailbox, id),
+            Change::Delete { mailbox, id } => self.delete(mailbox, id),
+        }
+    }
+
+    /// Every mailbox the configuration has (each employee's and each entry point's) with its
+    /// messages. Messages of mailboxes no longer configured stay on disk, unlisted.
+    pub fn read_all(&self, config: &Config) -> Mailboxes {
+        let employees = config
+            .employees
+            .iter()
+            .map(|e| Mailbox::Employee(e.extension.clone()));
+        let entries = config
+            .entry_points
+            .iter()
+            .map(|e| Mailbox::Entry(e.name.to_string()));
+        let mut all = Mailboxes::new();
+        for mailbox in employees.chain(entries) {
+            let messages = self.list(&mailbox);
+            all.insert(mailbox, messages);
+        }
+        all
     }
 
     /// The mailbox's (new, heard) message counts, for message-waiting indication.

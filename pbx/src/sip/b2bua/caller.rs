@@ -87,6 +87,9 @@ impl B2bua {
             caller: new.caller.clone(),
             dialled: new.dialled.clone(),
         });
+        if self.dialled_voicemail(id, &new.caller, &new.dialled) {
+            return None;
+        }
         let target = match Extension::parse(&new.dialled) {
             Ok(ext) => Target::Dialled(ext),
             Err(_) => {
