@@ -195,6 +195,127 @@ pub const MESSAGE_SUMMARY_TYPE: &str = "application/simple-message-summary";
 mod tests {
     use super::*;
 
+    const OFFICE: &str = r#"
+trunks = []
+lines = []
+
+[system]
+name = "Test office"
+default_country_code = 48
+tone_country = "PL"
+control_socket = "/run/centrala/control.sock"
+data_dir = "/var/lib/centrala"
+allowed_country_codes = []
+sip_listen = [{ transport = "udp", address = "127.0.0.1:5060" }]
+rtp_ports = { first = 10000, last = 10999 }
+
+[[employees]]
+extension = "101"
+name = "Anna"
+devices = [{ username = "101", password = "secret-101" }]
+
+[[employees]]
+extension = "102"
+name = "Piotr"
+devices = [{ username = "102", password = "secret-102" }]
+
+[[employees]]
+extension = "103"
+name = "Ewa"
+devices = [{ username = "103", password = "secret-103" }]
+
+[[groups]]
+name = "front"
+number = "100"
+members = ["101"]
+distribution = "in_order"
+ring_time_secs = 20
+unanswered = { forward_to_group = "back" }
+
+[[groups]]
+name = "back"
+number = "110"
+members = ["102"]
+distribution = "in_order"
+ring_time_secs = 20
+unanswered = "wait_for_agent"
+
+[[entry_points]]
+name = "reception"
+source = { internal = "200" }
+destination = { group = "front" }
+
+[[entry_points]]
+name = "boss-line"
+source = { internal = "201" }
+destination = { employee = "103" }
+"#;
+
+    fn ext(e: &str) -> Extension {
+        Extension::parse(e).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn an_employee_hears_of_their_box_and_the_entry_points_that_reach_them() {
+        let config = firmware_config::text::import(OFFICE).unwrap_or_else(|e| panic!("{e}"));
+        let reception = Mailbox::Entry("reception".into());
+        let boss = Mailbox::Entry("boss-line".into());
+        assert_eq!(
+            mailboxes_of(&config, &ext("101")),
+            [Mailbox::Employee(ext("101")), reception.clone()]
+        );
+        // Through the front group's forward to the back group.
+        assert_eq!(
+            mailboxes_of(&config, &ext("102")),
+            [Mailbox::Employee(ext("102")), reception.clone()]
+        );
+        assert_eq!(
+            mailboxes_of(&config, &ext("103")),
+            [Mailbox::Employee(ext("103")), boss.clone()]
+        );
+        let all = access(&config);
+        assert_eq!(all.len(), 3);
+        assert_eq!(all.get(&ext("103")).map(Vec::len), Some(2));
+
+        let message = |mailbox: &Mailbox, heard| Message {
+            id: "m".into(),
+            mailbox: mailbox.clone(),
+            caller: "anonymous".into(),
+            entry: None,
+            received_at: DateTime::<Utc>::MIN_UTC,
+            duration_ms: 1000,
+            heard,
+        };
+        let mut boxes = Mailboxes::new();
+        boxes.insert(reception.clone(), vec![message(&reception, false)]);
+        boxes.insert(boss.clone(), vec![message(&boss, true)]);
+        let own = Mailbox::Employee(ext("102"));
+        boxes.insert(own.clone(), vec![message(&own, false), message(&own, true)]);
+        assert_eq!(boxes.counts(&mailboxes_of(&config, &ext("102"))), (2, 1));
+        assert_eq!(boxes.counts(&mailboxes_of(&config, &ext("103"))), (0, 1));
+        assert_eq!(boxes.counts(&[]), (0, 0));
+    }
+
+    #[test]
+    fn message_files_are_named_without_the_disk() {
+        let path = message_file(
+            Path::new("/data"),
+            &Mailbox::Entry("a/b".into()),
+            "20270115-080000-000-1",
+            "wav",
+        );
+        assert_eq!(
+            path,
+            Path::new("/data/voicemail/entry-a_2fb/20270115-080000-000-1.wav")
+        );
+        let store = VoicemailStore::new("/data");
+        let mb = Mailbox::Entry("a/b".into());
+        assert_eq!(
+            store.wav_path(&mb, "20270115-080000-000-1").ok(),
+            Some(path)
+        );
+    }
+
     #[test]
     fn the_summary_follows_rfc_3842() {
         assert_eq!(

@@ -342,6 +342,78 @@ mod tests {
     }
 
     #[test]
+    fn changes_are_applied_and_every_mailbox_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = VoicemailStore::new(dir.path());
+        let mb = employee("101");
+        let kept = leave(&store, &mb, 0, "withheld");
+        // A recording the call layer names (no metadata yet), saved through a change.
+        let id = "20270115-080000-000-abc";
+        let wav = super::super::message_file(dir.path(), &mb, id, "wav");
+        std::fs::write(&wav, b"RIFF").unwrap();
+        let mut saved = kept.clone();
+        saved.id = id.into();
+        store.apply(&Change::Save(saved.clone())).unwrap();
+        assert_eq!(store.list(&mb), [kept.clone(), saved.clone()]);
+        store
+            .apply(&Change::MarkHeard {
+                mailbox: mb.clone(),
+                id: id.into(),
+            })
+            .unwrap();
+        assert_eq!(store.counts(&mb), (1, 1));
+        store
+            .apply(&Change::Delete {
+                mailbox: mb.clone(),
+                id: id.into(),
+            })
+            .unwrap();
+        assert!(!wav.exists());
+        // A short recording: its WAV goes; discarding one never written is no error.
+        std::fs::write(&wav, b"RIFF").unwrap();
+        let discard = Change::Discard {
+            mailbox: mb.clone(),
+            id: id.into(),
+        };
+        store.apply(&discard).unwrap();
+        assert!(!wav.exists());
+        store.apply(&discard).unwrap();
+        let bad = Change::Discard {
+            mailbox: mb.clone(),
+            id: "../x".into(),
+        };
+        assert!(matches!(store.apply(&bad), Err(StoreError::BadId(_))));
+
+        let config = firmware_config::text::import(
+            r#"
+trunks = []
+lines = []
+[system]
+name = "Office"
+default_country_code = 48
+tone_country = "PL"
+control_socket = "/run/centrala/control.sock"
+data_dir = "/var/lib/centrala"
+allowed_country_codes = []
+sip_listen = [{ transport = "udp", address = "127.0.0.1:5060" }]
+rtp_ports = { first = 10000, last = 10999 }
+[[employees]]
+extension = "101"
+name = "Anna"
+devices = [{ username = "101", password = "secret-101" }]
+[[entry_points]]
+name = "reception"
+source = { internal = "200" }
+destination = { employee = "101" }
+"#,
+        )
+        .unwrap();
+        let all = store.read_all(&config);
+        assert_eq!(all.messages(&mb), [kept]);
+        assert!(all.messages(&Mailbox::Entry("reception".into())).is_empty());
+    }
+
+    #[test]
     fn ids_are_unique_and_sort_by_time() {
         let dir = tempfile::tempdir().unwrap();
         let store = VoicemailStore::new(dir.path());
