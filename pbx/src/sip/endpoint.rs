@@ -414,6 +414,12 @@ impl Endpoint {
         self.b2bua.calls()
     }
 
+    /// The number of voicemail recordings whose end the media engine has not reported yet
+    /// (the shell waits for them at shutdown, so their messages are saved).
+    pub fn recordings(&self) -> usize {
+        self.b2bua.recordings()
+    }
+
     /// The number of live transactions.
     pub fn transactions(&self) -> usize {
         self.transactions.len()

@@ -280,7 +280,8 @@ impl Listeners {
             if stopping.is_some_and(|at| Instant::now() >= at)
                 || (stopping.is_some()
                     && endpoint.endpoint().calls() == 0
-                    && endpoint.endpoint().transactions() == 0)
+                    && endpoint.endpoint().transactions() == 0
+                    && endpoint.endpoint().recordings() == 0)
             {
                 return;
             }

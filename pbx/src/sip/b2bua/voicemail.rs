@@ -251,6 +251,11 @@ impl B2bua {
         }
     }
 
+    /// How many recordings still await the engine's `Recorded` (whose message is saved then).
+    pub fn recordings(&self) -> usize {
+        self.vm.recordings.len()
+    }
+
     /// Forgets a removed call's session (its recording, if any, is still awaited by leg).
     pub(super) fn voicemail_removed(&mut self, id: CallId) {
         self.vm.sessions.remove(&id);

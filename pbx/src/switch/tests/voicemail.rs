@@ -197,6 +197,11 @@ fn a_caller_hanging_up_while_recording_keeps_the_message() {
         sim.media
     );
     assert_eq!(sim.sw.endpoint().calls(), 0, "the call is gone");
+    assert_eq!(
+        sim.sw.endpoint().recordings(),
+        1,
+        "its recording is awaited"
+    );
     // The engine reports the stopped recording after the leg closed: the message is kept.
     let changes = media(
         &mut sim,
@@ -211,6 +216,7 @@ fn a_caller_hanging_up_while_recording_keeps_the_message() {
         matches!(changes.as_slice(), [Change::Save(m)] if m.duration_ms == 2500 && m.caller == "101"),
         "{changes:?}"
     );
+    assert_eq!(sim.sw.endpoint().recordings(), 0);
     assert!(plays(&mut sim).is_empty(), "nobody to say goodbye to");
 }
 
