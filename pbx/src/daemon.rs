@@ -80,6 +80,10 @@ async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Resul
     if let Some(notifier) = start_notifier(&config) {
         listeners.notify_to(notifier);
     }
+    listeners.voicemail_in(
+        Path::new(config.system.data_dir.as_str()),
+        Arc::clone(&config),
+    );
     for (transport, address) in listeners.local_addrs() {
         info!("SIP listening on {} {address}", transport_name(transport));
     }

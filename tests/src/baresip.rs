@@ -122,6 +122,10 @@ pub struct PhoneConfig {
     pub tone_hz: f64,
     /// How long the tone lasts; the phone hangs up when it ends.
     pub tone_secs: f64,
+    /// Whether the phone subscribes to message-waiting indication (baresip's `mwi` module:
+    /// a `message-summary` SUBSCRIBE once registered; each NOTIFY body comes as an
+    /// `MWI_NOTIFY` event, see [`Phone::wait_mwi`]).
+    pub mwi: bool,
 }
 
 impl PhoneConfig {
@@ -136,6 +140,7 @@ impl PhoneConfig {
             codec: Codec::Pcmu,
             tone_hz: 1000.0,
             tone_secs: 60.0,
+            mwi: false,
         }
     }
 
@@ -149,6 +154,7 @@ impl PhoneConfig {
             codec: Codec::Pcmu,
             tone_hz: 1000.0,
             tone_secs: 60.0,
+            mwi: false,
         }
     }
 
@@ -173,6 +179,12 @@ impl PhoneConfig {
     /// Sets how long the tone (and so at most the call) lasts.
     pub fn tone_secs(mut self, secs: f64) -> PhoneConfig {
         self.tone_secs = secs;
+        self
+    }
+
+    /// Subscribes to message-waiting indication once registered.
+    pub fn mwi(mut self) -> PhoneConfig {
+        self.mwi = true;
         self
     }
 
@@ -290,7 +302,12 @@ impl Phone {
              module_app\tmenu.so\n\
              module_app\tctrl_tcp.so\n\
              ctrl_tcp_listen\t127.0.0.1:{ctrl_port}\n\
-             snd_path\t{rec}\n",
+             snd_path\t{rec}\n{mwi}",
+            mwi = if config.mwi {
+                "module_app\tmwi.so\n"
+            } else {
+                ""
+            },
             tone = tone.display(),
             rtp_last = rtp_first + RTP_PORTS - 1,
             rec = rec.display(),
@@ -467,6 +484,31 @@ impl Phone {
     #[track_caller]
     pub fn hangup(&mut self) {
         self.command_ok("hangup", "");
+    }
+
+    /// Sends DTMF digits on the current call (`sndcode`: RFC 4733 telephone-events when the
+    /// call negotiated them).
+    #[track_caller]
+    pub fn send_digits(&mut self, digits: &str) {
+        self.command_ok("sndcode", digits);
+    }
+
+    /// Waits up to `timeout` for an `MWI_NOTIFY` event (the NOTIFY's body in `param`) that
+    /// satisfies `matches`; earlier ones are consumed. Panics with the log tail if none comes.
+    #[track_caller]
+    pub fn wait_mwi(&mut self, timeout: Duration, matches: impl Fn(&str) -> bool) -> Event {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next_event_of(&["MWI_NOTIFY"], left) {
+                Some(e) if matches(&e.param) => return e,
+                Some(_) => {}
+                None => panic!(
+                    "{}",
+                    self.failure(&format!("no matching MWI_NOTIFY within {timeout:?}"))
+                ),
+            }
+        }
     }
 
     /// Puts the current call on hold (a re-INVITE with `a=sendonly`).

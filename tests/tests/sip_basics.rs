@@ -1,6 +1,6 @@
 //! SIP basics against the real daemon, with SIPp as the peer (scenarios in `tests/sipp/`):
 //! REGISTER with digest authentication, OPTIONS over UDP and TCP, 400 for a malformed request,
-//! 501 for an unknown method, INVITEs challenged and then answered 404, or 480 for an employee without a registered phone, and a
+//! 501 for an unknown method, INVITEs challenged and then answered 404, or by voicemail for an employee without a registered phone, and a
 //! flood from one address rate-limited while a registered phone keeps working.
 //!
 //! Each test runs its own daemon on 127.0.0.1 with a free port, configured from `centrala
@@ -66,23 +66,28 @@ fn malformed_request_gets_400_and_unknown_method_501() {
 }
 
 #[test]
-fn invites_are_challenged_then_404_or_480_for_an_unreachable_employee() {
+fn invites_are_challenged_then_404_or_voicemail_for_an_unreachable_employee() {
     let mut pbx = Pbx::start();
     let pw = password("101");
     let auth = ["-au", "101", "-ap", pw.as_str()];
     pbx.sipp_ok("invite_404.xml", &[&["-s", "999"][..], &auth].concat());
     pbx.wait_for("target=999");
-    // Employee 102 has no registered phone: the router sends the call to voicemail, which is
-    // not served yet, so the caller gets 480 saying so.
+    // Employee 102 has no registered phone: the router sends the call to voicemail, which
+    // answers; the caller hangs up after a second.
+    let caller = ["-key", "caller", "101", "-d", "1000"];
     pbx.sipp_ok(
-        "invite_unreachable.xml",
-        &[&["-s", "102"][..], &auth].concat(),
+        "uac_bye.xml",
+        &[&["-s", "102"][..], &auth, &caller].concat(),
     );
     pbx.wait_for("call ended");
     // Wrong credentials on an INVITE: 403, never a call (the scenario fails).
     let run = pbx.sipp(
-        "invite_unreachable.xml",
-        &["-s", "102", "-au", "101", "-ap", "wrong-password"],
+        "uac_bye.xml",
+        &[
+            &["-s", "102", "-au", "101", "-ap", "wrong-password"][..],
+            &caller,
+        ]
+        .concat(),
     );
     assert!(!run.ok(), "{}", run.report);
     assert!(
@@ -100,7 +105,11 @@ fn invites_are_challenged_then_404_or_480_for_an_unreachable_employee() {
         "{log}"
     );
     assert!(
-        log.contains("call ended call=1 why=480 Temporarily Unavailable"),
+        log.contains("voicemail call=1 what=greeting for the mailbox of employee 102"),
+        "{log}"
+    );
+    assert!(
+        log.contains("call ended call=1 why=the caller hung up"),
         "{log}"
     );
 }

@@ -28,7 +28,9 @@
 //!   487), else 481.
 //! - Requests with a To tag: the B2BUA's when they belong to one of its dialogs (BYE,
 //!   re-INVITE, INFO), else 481. `BYE`, `REFER`, `NOTIFY`, `INFO` without a dialog: 481.
-//! - `SUBSCRIBE`, `UPDATE`: 405 with `Allow`. `PRACK`, `PUBLISH` and unknown methods: 501.
+//! - `SUBSCRIBE` to `message-summary`: message-waiting indication (`endpoint/mwi.rs`); other
+//!   event packages get 489.
+//! - `UPDATE`: 405 with `Allow`. `PRACK`, `PUBLISH` and unknown methods: 501.
 //! - `Max-Forwards: 0` on anything but OPTIONS: 483.
 //! - ACKs for our 2xx go to the B2BUA; ACKs for our failures are absorbed by the transaction.
 //!
@@ -95,7 +97,8 @@ pub const REALM: &str = "centrala";
 /// The `Server` header of every response.
 pub use super::message::SERVER;
 /// The methods listed in `Allow`.
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, REFER, NOTIFY, MESSAGE, INFO";
+pub const ALLOW: &str =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, REFER, NOTIFY, MESSAGE, INFO, SUBSCRIBE";
 /// The `Warning` of a 480 to a MESSAGE for a number that exists.
 const MESSAGE_NOT_CONNECTED_WARNING: &str =
     "399 centrala \"message delivery over SIP is not connected yet\"";
@@ -128,6 +131,9 @@ pub enum Input {
     TrunkResolved(super::trunk::Resolved),
     /// Employees are to be told something: a SIP MESSAGE to each of their phones.
     Notify(routing::Notification),
+    /// Every mailbox's messages, read from the voicemail store (at start and after every
+    /// [`Output::Voicemail`]): for message-waiting indication and listening.
+    Mailboxes(Arc<crate::voicemail::Mailboxes>),
 }
 
 /// What the endpoint asks of the shell.
@@ -148,6 +154,8 @@ pub enum Output {
     Route(routing::Input),
     /// Command the media engine.
     Media(media::Command),
+    /// Change the voicemail store; then feed [`Input::Mailboxes`].
+    Voicemail(crate::voicemail::Change),
 }
 
 /// Something that happened, for the log.
@@ -349,6 +357,8 @@ pub struct Endpoint {
     trunks: trunk::Trunks,
     /// Counts the identifiers of requests the endpoint itself sends (MESSAGE).
     counter: u64,
+    /// Message-waiting subscriptions.
+    mwi: mwi::Mwi,
     out: VecDeque<Output>,
 }
 
@@ -382,6 +392,13 @@ impl Endpoint {
             secret,
         );
         let trunks = trunk::Trunks::new(default_local(&config).udp);
+        let mut mwi = mwi::Mwi::default();
+        mwi.configure(&config);
+        let mut b2bua = b2bua;
+        b2bua.set_voicemail(
+            config.system.voicemail_number.clone(),
+            crate::voicemail::access(&config),
+        );
         Endpoint {
             registrar: Registrar::with_digest(&config, digest),
             config,
@@ -400,6 +417,7 @@ impl Endpoint {
             overload_warned: None,
             trunks,
             counter: 0,
+            mwi,
             out: VecDeque::new(),
         }
     }
@@ -418,6 +436,12 @@ impl Endpoint {
     /// The number of calls in progress.
     pub fn calls(&self) -> usize {
         self.b2bua.calls()
+    }
+
+    /// The number of voicemail recordings whose end the media engine has not reported yet
+    /// (the shell waits for them at shutdown, so their messages are saved).
+    pub fn recordings(&self) -> usize {
+        self.b2bua.recordings()
     }
 
     /// The number of live transactions.
@@ -444,7 +468,11 @@ impl Endpoint {
                 let s = &config.system;
                 let dir = PathBuf::from(s.data_dir.as_str());
                 self.b2bua.configure(s.rtp_ports, s.tone_country, dir);
+                let access = crate::voicemail::access(&config);
+                self.b2bua.set_voicemail(s.voicemail_number.clone(), access);
+                self.mwi.configure(&config);
                 self.config = config;
+                self.mwi_flush();
                 self.refresh_exempt();
                 self.report_all_reachable();
                 self.trunks_sync();
@@ -474,6 +502,7 @@ impl Endpoint {
             }
             Input::TrunkResolved(resolved) => self.trunk_resolved(resolved),
             Input::Notify(notification) => self.notify_phones(&notification),
+            Input::Mailboxes(mailboxes) => self.mailboxes_changed(mailboxes),
         }
     }
 
@@ -492,7 +521,8 @@ impl Endpoint {
         let reg = self.registrar.poll_timeout();
         let calls = self.b2bua.poll_timeout();
         let trunks = self.trunks.poll_timeout();
-        [tx, reg, calls, trunks].into_iter().flatten().min()
+        let mwi = self.mwi.poll_timeout();
+        [tx, reg, calls, trunks, mwi].into_iter().flatten().min()
     }
 
     /// `now` on the transaction layer's clock.
@@ -520,6 +550,7 @@ impl Endpoint {
         self.trunks_timeout();
         self.b2bua.timeout(self.now);
         self.pump();
+        self.mwi_flush();
         let gone = self.registrar.expire(self.now);
         if !gone.is_empty() {
             for b in gone {
@@ -592,6 +623,8 @@ impl Endpoint {
         self.pump();
         // Not passed up (a retransmission, an ACK): nothing more to do with it.
         self.pending = None;
+        // A SUBSCRIBE was answered: its NOTIFY follows the 200.
+        self.mwi_flush();
     }
 
     /// A message the wire layer refused: answer statelessly when a response can be formed.
@@ -644,7 +677,11 @@ impl Endpoint {
                 tx::Output::Refused {
                     reply_to, bytes, ..
                 } => self.refuse(reply_to, &bytes),
-                other => self.pass_to_b2bua(other),
+                other => {
+                    if let Some(other) = self.mwi_claim(other) {
+                        self.pass_to_b2bua(other);
+                    }
+                }
             }
         }
     }
@@ -694,6 +731,7 @@ impl Endpoint {
                 .with(h::Accept::new("application/sdp").into()),
             Method::Cancel => self.cancel(key),
             Method::Ack => return None,
+            Method::Subscribe => self.subscribe(&p),
             _ if in_dialog && self.b2bua.owns_dialog(&p.parsed) => {
                 self.b2bua.in_dialog(self.now, &p.parsed)
             }
@@ -701,7 +739,7 @@ impl Endpoint {
             Method::Invite => return self.new_call(key, p),
             Method::Message => self.unconnected(&p),
             Method::Bye | Method::Refer | Method::Notify | Method::Info => no_dialog(),
-            Method::Subscribe | Method::Update => {
+            Method::Update => {
                 Reply::new(405, "Method Not Allowed").with(h::Allow::new(ALLOW).into())
             }
             Method::Prack | Method::Publish | Method::Other(_) => {
@@ -791,6 +829,7 @@ pub fn leads_somewhere(config: &Config, number: &str) -> bool {
 }
 
 mod calls;
+mod mwi;
 mod notice;
 mod outside;
 mod register;

@@ -24,6 +24,10 @@
 //!   single UDP socket this is simply that socket.
 //! - Everything runs on the daemon's current-thread runtime; dropping [`Listeners::run`]'s
 //!   future aborts every task.
+//! - **The voicemail store is changed here**, synchronously (a small JSON file written and
+//!   synced, or a file removed), when the switch asks ([`Output::Voicemail`]); then every
+//!   mailbox is read again and fed back ([`Input::Mailboxes`]) for message-waiting
+//!   indication. A few small files per message left or heard: not worth a worker.
 
 use std::collections::HashMap;
 use std::future::pending;
@@ -51,6 +55,7 @@ use crate::media;
 use crate::notify::Notifier;
 use crate::routing;
 use crate::switch::{self, Switch};
+use crate::voicemail::{self, Change, VoicemailStore};
 
 /// TCP connections open at once; more are closed as soon as they are accepted.
 pub const MAX_TCP_CONNECTIONS: usize = 256;
@@ -104,6 +109,48 @@ pub struct Listeners {
     udp: Vec<Udp>,
     tcp: Vec<(TcpListener, SocketAddr)>,
     notify: Option<Notifier>,
+    voicemail: Option<Voicemail>,
+}
+
+/// The voicemail store and the configuration naming its mailboxes.
+struct Voicemail {
+    store: VoicemailStore,
+    config: Arc<firmware_config::Config>,
+}
+
+impl Voicemail {
+    /// Every configured mailbox, read from the store.
+    fn read(&self) -> Input {
+        Input::Mailboxes(Arc::new(self.store.read_all(&self.config)))
+    }
+
+    /// Carries out a change of the store, logging it.
+    fn apply(&self, change: &Change) {
+        match self.store.apply(change) {
+            Ok(()) => log_voicemail(change),
+            Err(e) => warn!(error = %e, "voicemail store change failed"),
+        }
+    }
+}
+
+/// Logs a change of the voicemail store.
+fn log_voicemail(change: &Change) {
+    match change {
+        Change::Save(m) => info!(
+            mailbox = %voicemail::mailbox_dir(&m.mailbox), id = %m.id, caller = %m.caller,
+            duration_ms = m.duration_ms, "voicemail message saved"
+        ),
+        Change::Discard { mailbox, id } => info!(
+            mailbox = %voicemail::mailbox_dir(mailbox), %id,
+            "voicemail recording too short: discarded"
+        ),
+        Change::MarkHeard { mailbox, id } => info!(
+            mailbox = %voicemail::mailbox_dir(mailbox), %id, "voicemail message heard"
+        ),
+        Change::Delete { mailbox, id } => info!(
+            mailbox = %voicemail::mailbox_dir(mailbox), %id, "voicemail message deleted"
+        ),
+    }
 }
 
 /// What the socket tasks tell the loop.
@@ -132,6 +179,7 @@ impl Listeners {
             udp: Vec::new(),
             tcp: Vec::new(),
             notify: None,
+            voicemail: None,
         };
         for l in listen {
             let error = |source| BindError {
@@ -157,6 +205,17 @@ impl Listeners {
     /// Hands the router's notifications to `notifier` (the webhook) while serving.
     pub fn notify_to(&mut self, notifier: Notifier) {
         self.notify = Some(notifier);
+    }
+
+    /// Keeps voicemail messages in the store under `data_dir` for the mailboxes `config`
+    /// names, while serving.
+    pub fn voicemail_in(
+        &mut self,
+        data_dir: &std::path::Path,
+        config: Arc<firmware_config::Config>,
+    ) {
+        let store = VoicemailStore::new(data_dir);
+        self.voicemail = Some(Voicemail { store, config });
     }
 
     /// Serves SIP with `switch`, carrying out media commands with `media` and feeding it the
@@ -192,9 +251,18 @@ impl Listeners {
         let mut connections: HashMap<SocketAddr, (u64, mpsc::Sender<Bytes>)> = HashMap::new();
         tokio::pin!(stop);
         let mut stopping: Option<Instant> = None;
+        if let Some(vm) = &self.voicemail {
+            endpoint.handle_input(Utc::now(), vm.read());
+        }
         loop {
             while let Some(output) = endpoint.poll_output() {
                 match output {
+                    switch::Output::Sip(Output::Voicemail(change)) => {
+                        if let Some(vm) = &self.voicemail {
+                            vm.apply(&change);
+                            endpoint.handle_input(Utc::now(), vm.read());
+                        }
+                    }
                     switch::Output::Sip(o) => dispatch(&self.udp, &connections, o),
                     switch::Output::Media(c) => {
                         if let Some(e) = media(c) {
@@ -212,7 +280,8 @@ impl Listeners {
             if stopping.is_some_and(|at| Instant::now() >= at)
                 || (stopping.is_some()
                     && endpoint.endpoint().calls() == 0
-                    && endpoint.endpoint().transactions() == 0)
+                    && endpoint.endpoint().transactions() == 0
+                    && endpoint.endpoint().recordings() == 0)
             {
                 return;
             }
@@ -307,7 +376,7 @@ fn dispatch(
             None => debug!(%to, "no TCP connection to this peer; message dropped"),
         },
         Output::Event(event) => log_event(&event),
-        Output::Route(_) | Output::Media(_) => {}
+        Output::Route(_) | Output::Media(_) | Output::Voicemail(_) => {}
     }
 }
 
@@ -556,6 +625,7 @@ fn log_call(e: &CallEvent) {
             info!(call = call.0, %number, "outside number answered")
         }
         CallEvent::Ended { call, why } => info!(call = call.0, %why, "call ended"),
+        CallEvent::Voicemail { call, what } => info!(call = call.0, %what, "voicemail"),
         CallEvent::Failed { call, why } => {
             warn!(call = call.map(|c| c.0), %why, "call problem")
         }

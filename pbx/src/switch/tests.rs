@@ -11,6 +11,7 @@ use super::*;
 
 mod transfers;
 mod trunk_calls;
+mod voicemail;
 use crate::media::Command;
 use crate::routing::Crm;
 use crate::sip::b2bua::Local;
@@ -568,7 +569,7 @@ fn in_order_moves_on_when_a_member_is_busy() {
 }
 
 #[test]
-fn nobody_answering_a_direct_call_gets_480_not_silence() {
+fn nobody_answering_a_direct_call_goes_to_voicemail_not_silence() {
     let mut sim = Sim::new();
     let mut anna = Phone::new(&mut sim, "101", 5001);
     let piotr = Phone::new(&mut sim, "102", 5002);
@@ -583,8 +584,14 @@ fn nobody_answering_a_direct_call_gets_480_not_silence() {
         "after the 30 s ring time"
     );
     let to_anna = sim.take(anna.at);
-    assert_eq!(codes(&to_anna), [480]);
-    assert!(message::header(&to_anna[0], "Warning").is_some_and(|w| w.contains("voicemail")));
+    assert_eq!(codes(&to_anna), [200], "answered by voicemail");
+    assert!(sim.media.iter().any(|c| matches!(
+        c,
+        Command::Play {
+            source: crate::media::Source::Prompt(crate::media::Prompt::Greeting),
+            ..
+        }
+    )));
 }
 
 #[test]

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use super::Message;
+use firmware_config::Config;
+
+use super::{Change, Mailboxes, Message};
 use crate::routing::Mailbox;
 
 /// Why a store operation failed.
@@ -91,7 +93,7 @@ impl VoicemailStore {
     /// The store under `data_dir` (nothing is created until a message is).
     pub fn new(data_dir: impl Into<PathBuf>) -> VoicemailStore {
         VoicemailStore {
-            root: data_dir.into().join("voicemail"),
+            root: data_dir.into().join(super::STORE_DIR),
             counter: AtomicU32::new(0),
         }
     }
@@ -210,6 +212,42 @@ impl VoicemailStore {
         }
     }
 
+    /// Carries out a change the call layer asked for. Discarding a recording whose file is
+    /// already gone (the engine could not create it) is not an error.
+    pub fn apply(&self, change: &Change) -> Result<(), StoreError> {
+        match change {
+            Change::Save(message) => self.save(message),
+            Change::Discard { mailbox, id } => {
+                let wav = self.wav_path(mailbox, id)?;
+                match std::fs::remove_file(&wav) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(&wav)(e)),
+                    _ => Ok(()),
+                }
+            }
+            Change::MarkHeard { mailbox, id } => self.mark_heard(mailbox, id),
+            Change::Delete { mailbox, id } => self.delete(mailbox, id),
+        }
+    }
+
+    /// Every mailbox the configuration has (each employee's and each entry point's) with its
+    /// messages. Messages of mailboxes no longer configured stay on disk, unlisted.
+    pub fn read_all(&self, config: &Config) -> Mailboxes {
+        let employees = config
+            .employees
+            .iter()
+            .map(|e| Mailbox::Employee(e.extension.clone()));
+        let entries = config
+            .entry_points
+            .iter()
+            .map(|e| Mailbox::Entry(e.name.to_string()));
+        let mut all = Mailboxes::new();
+        for mailbox in employees.chain(entries) {
+            let messages = self.list(&mailbox);
+            all.insert(mailbox, messages);
+        }
+        all
+    }
+
     /// The mailbox's (new, heard) message counts, for message-waiting indication.
     pub fn counts(&self, mailbox: &Mailbox) -> (usize, usize) {
         let messages = self.list(mailbox);
@@ -301,6 +339,78 @@ mod tests {
             Err(StoreError::NotFound(_))
         ));
         assert_eq!(store.counts(&employee("102")), (1, 0));
+    }
+
+    #[test]
+    fn changes_are_applied_and_every_mailbox_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = VoicemailStore::new(dir.path());
+        let mb = employee("101");
+        let kept = leave(&store, &mb, 0, "withheld");
+        // A recording the call layer names (no metadata yet), saved through a change.
+        let id = "20270115-080000-000-abc";
+        let wav = super::super::message_file(dir.path(), &mb, id, "wav");
+        std::fs::write(&wav, b"RIFF").unwrap();
+        let mut saved = kept.clone();
+        saved.id = id.into();
+        store.apply(&Change::Save(saved.clone())).unwrap();
+        assert_eq!(store.list(&mb), [kept.clone(), saved.clone()]);
+        store
+            .apply(&Change::MarkHeard {
+                mailbox: mb.clone(),
+                id: id.into(),
+            })
+            .unwrap();
+        assert_eq!(store.counts(&mb), (1, 1));
+        store
+            .apply(&Change::Delete {
+                mailbox: mb.clone(),
+                id: id.into(),
+            })
+            .unwrap();
+        assert!(!wav.exists());
+        // A short recording: its WAV goes; discarding one never written is no error.
+        std::fs::write(&wav, b"RIFF").unwrap();
+        let discard = Change::Discard {
+            mailbox: mb.clone(),
+            id: id.into(),
+        };
+        store.apply(&discard).unwrap();
+        assert!(!wav.exists());
+        store.apply(&discard).unwrap();
+        let bad = Change::Discard {
+            mailbox: mb.clone(),
+            id: "../x".into(),
+        };
+        assert!(matches!(store.apply(&bad), Err(StoreError::BadId(_))));
+
+        let config = firmware_config::text::import(
+            r#"
+trunks = []
+lines = []
+[system]
+name = "Office"
+default_country_code = 48
+tone_country = "PL"
+control_socket = "/run/centrala/control.sock"
+data_dir = "/var/lib/centrala"
+allowed_country_codes = []
+sip_listen = [{ transport = "udp", address = "127.0.0.1:5060" }]
+rtp_ports = { first = 10000, last = 10999 }
+[[employees]]
+extension = "101"
+name = "Anna"
+devices = [{ username = "101", password = "secret-101" }]
+[[entry_points]]
+name = "reception"
+source = { internal = "200" }
+destination = { employee = "101" }
+"#,
+        )
+        .unwrap();
+        let all = store.read_all(&config);
+        assert_eq!(all.messages(&mb), [kept]);
+        assert!(all.messages(&Mailbox::Entry("reception".into())).is_empty());
     }
 
     #[test]

@@ -87,6 +87,9 @@ impl B2bua {
             caller: new.caller.clone(),
             dialled: new.dialled.clone(),
         });
+        if self.dialled_voicemail(id, &new.caller, &new.dialled) {
+            return None;
+        }
         let target = new.target;
         self.act(Action::Route(routing::Input::Offer {
             call: id,

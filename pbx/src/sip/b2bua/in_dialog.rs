@@ -75,6 +75,7 @@ impl B2bua {
                     call.a.state = CallerState::Gone;
                     call.a.unacked = None;
                 }
+                self.voicemail_caller_left(id);
                 self.caller_left(id);
                 self.event(CallEvent::Ended {
                     call: id,

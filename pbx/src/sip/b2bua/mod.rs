@@ -36,8 +36,12 @@
 //!   our side waiting.
 //! - An INVITE without an SDP offer (late offer) is refused with 488: every phone we know
 //!   sends one, and supporting late offer would double the offer/answer paths.
-//! - `Voicemail` and `ForwardToNumber` are not served yet (voicemail and trunks are later
-//!   work): the caller gets 480 with a `Warning` saying so.
+//! - `Voicemail` (`voicemail.rs`): the caller is answered, hears the greeting and the beep,
+//!   and is recorded; the shell is asked to save the message ([`Action::Voicemail`]). An
+//!   employee dialling `system.voicemail_number` is answered and listens to their messages
+//!   with DTMF (1 next, 2 again, 7 delete); that number never reaches the router.
+//! - `ForwardToNumber` is not served yet (trunk calls are later work): the caller gets 480
+//!   with a `Warning` saying so.
 
 mod call;
 mod caller;
@@ -46,6 +50,9 @@ mod in_dialog;
 mod outside;
 mod route;
 mod transfer;
+mod voicemail;
+
+pub use voicemail::{RECORD_LIMIT, RECORD_SILENCE};
 
 pub use outside::OutsideRoute;
 
@@ -81,9 +88,8 @@ const T2: TimeDelta = TimeDelta::seconds(4);
 pub const RETRY_PAUSE: TimeDelta = TimeDelta::seconds(5);
 /// How long a finished call may wait for its forks to settle before it is dropped.
 const REAP_AFTER: TimeDelta = TimeDelta::seconds(40);
-/// The `Warning` when the router sends a call to voicemail or outside, which is not served yet.
-const NOT_SERVED_WARNING: &str =
-    "399 centrala \"voicemail and outside forwarding are not available yet\"";
+/// The `Warning` when the router sends a call outside, which is not served yet.
+const NOT_SERVED_WARNING: &str = "399 centrala \"outside forwarding is not available yet\"";
 
 /// What the B2BUA asks the endpoint, the router and the media engine to do.
 #[derive(Debug, Clone)]
@@ -110,6 +116,8 @@ pub enum Action {
     Route(routing::Input),
     /// Command the media engine.
     Media(Command),
+    /// Change the voicemail store (the shell does the filesystem work).
+    Voicemail(crate::voicemail::Change),
     /// Worth a log line.
     Event(CallEvent),
 }
@@ -182,6 +190,13 @@ pub enum CallEvent {
         call: CallId,
         /// Why, in words.
         why: String,
+    },
+    /// A step of voicemail: a greeting, a message kept, an employee listening.
+    Voicemail {
+        /// The call.
+        call: CallId,
+        /// What, in words.
+        what: String,
     },
     /// Something was refused or failed.
     Failed {
@@ -268,6 +283,7 @@ pub struct B2bua {
     timers: BTreeSet<(DateTime<Utc>, CallId)>,
     next_call: u64,
     next_leg: u64,
+    vm: voicemail::Voicemail,
     out: VecDeque<Action>,
 }
 
@@ -296,6 +312,7 @@ impl B2bua {
             timers: BTreeSet::new(),
             next_call: 1,
             next_leg: 1,
+            vm: voicemail::Voicemail::default(),
             out: VecDeque::new(),
         }
     }
@@ -441,6 +458,7 @@ impl B2bua {
         let Some(call) = self.calls.remove(&id) else {
             return;
         };
+        self.voicemail_removed(id);
         self.by_invite.remove(&call.a.key);
         self.by_dialog
             .remove(&(call.a.dialog.call_id.clone(), call.a.tag.clone()));

@@ -22,7 +22,12 @@ impl B2bua {
                 let (code, reason) = status_of(cause);
                 self.end_caller(call, code, reason, None);
             }
-            O::Voicemail { call, .. } | O::ForwardToNumber { call, .. } => {
+            O::Voicemail {
+                call,
+                mailbox,
+                greeting,
+            } => self.leave_message(call, mailbox, greeting),
+            O::ForwardToNumber { call, .. } => {
                 if let Some(c) = self.calls.get_mut(&call) {
                     c.routed = true;
                 }
@@ -93,12 +98,13 @@ impl B2bua {
         }
     }
 
-    /// A media leg could not be opened: the call cannot carry audio, so it ends.
+    /// What the media engine reports: voicemail's events (played, recorded, DTMF) go to
+    /// `voicemail.rs`; a media leg that could not be opened ends its call (it cannot carry
+    /// audio).
     pub fn media_event(&mut self, now: DateTime<Utc>, event: media::Event) {
         self.now = now;
-        // Voicemail's events (played, recorded, DTMF) are not used yet.
         let media::Event::OpenFailed { leg, port, reason } = event else {
-            return;
+            return self.voicemail_media(event);
         };
         self.ports.mark_bad(port);
         let id = self.calls.iter().find_map(|(id, c)| {
