@@ -12,13 +12,22 @@
 //! given its payload type; RFC 4733 telephone-events get the receiver's event payload type
 //! (dropped when it has none); anything else (comfort noise, unknown types, malformed bytes)
 //! is dropped. Nothing is sent to a leg whose far end said it does not receive.
-//! Sequence numbers, timestamps and SSRC pass through unchanged. No allocation.
+//!
+//! **Restamping.** A relayed packet leaves in the receiving leg's own outgoing stream
+//! ([`OutStream`]): the leg's SSRC, the leg's next sequence number, the source's timestamp
+//! moved by an offset fixed when the leg's source last changed (so the packets of one
+//! telephone-event still share one timestamp), and the marker bit on the first packet after a
+//! change. So a phone sees one continuous stream whether it hears music, its peer, or after a
+//! transfer another peer. [`relay`] alone leaves the header's stream fields as received;
+//! [`forward`], what the engine calls, does both. No allocation.
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use super::g711::{self, Law};
 use super::rtp::Packet;
-use super::Remote;
+use super::stream::OutStream;
+use super::{LegId, Remote};
 use crate::sip::sdp::Direction;
 
 /// What the relay knows of one leg: its negotiated parameters and its latched source.
@@ -99,10 +108,38 @@ impl LegMedia {
     }
 }
 
-/// Rewrites `packet`, received from leg `from`, for leg `to` (in place, same length) and
-/// tells where to send it.
+/// Rewrites the payload of `packet`, received from leg `from`, for leg `to` (in place, same
+/// length) and tells where to send it. The header's stream fields (SSRC, sequence number,
+/// timestamp, marker) are left as received: [`forward`] restamps them too.
 pub fn relay(packet: &mut [u8], from: &LegMedia, to: &LegMedia) -> Result<SocketAddr, Dropped> {
     let mut rtp = Packet::new(packet).map_err(|_| Dropped::Malformed)?;
+    relay_payload(&mut rtp, from, to).map(|(destination, _)| destination)
+}
+
+/// What the engine does to a packet received from leg `from_id` (whose media is `from`) for
+/// leg `to`: [`relay`], then the header restamped into `to`'s outgoing stream at `now` (only
+/// when it is relayed: a dropped packet uses no sequence number).
+pub fn forward(
+    packet: &mut [u8],
+    from: &LegMedia,
+    from_id: LegId,
+    to: &LegMedia,
+    stream: &mut OutStream,
+    now: Instant,
+) -> Result<SocketAddr, Dropped> {
+    let mut rtp = Packet::new(packet).map_err(|_| Dropped::Malformed)?;
+    let (destination, kind) = relay_payload(&mut rtp, from, to)?;
+    let audio = matches!(kind, Payload::Audio(_));
+    stream.restamp(&mut rtp, from_id, audio, now);
+    Ok(destination)
+}
+
+/// [`relay`] on a parsed packet; also tells what it carries.
+fn relay_payload(
+    rtp: &mut Packet<'_>,
+    from: &LegMedia,
+    to: &LegMedia,
+) -> Result<(SocketAddr, Payload), Dropped> {
     if from.remote.is_none() {
         return Err(Dropped::SenderUnknown);
     }
@@ -121,7 +158,7 @@ pub fn relay(packet: &mut [u8], from: &LegMedia, to: &LegMedia) -> Result<Socket
             rtp.set_payload_type(pt);
         }
     }
-    Ok(destination)
+    Ok((destination, kind))
 }
 
 /// One packet through the relay, as the engine's receive path does it: latch `from` on the
@@ -263,6 +300,33 @@ mod tests {
         assert_eq!(
             relay(&mut packet(0, &[1]), &a, &no_addr),
             Err(Dropped::ReceiverDeaf)
+        );
+    }
+
+    #[test]
+    fn forward_restamps_into_the_receivers_stream_and_drops_use_no_number() {
+        let mut a = leg("10.0.0.1:4000", Law::Ulaw, Some(101), Direction::SendRecv);
+        let b = leg("192.0.2.2:5000", Law::Alaw, Some(96), Direction::SendRecv);
+        a.observe(&packet(0, &[1]), addr("10.0.0.1:4000"));
+        let mut stream = OutStream::new(0x0b0b, 500, 9000);
+        let now = Instant::now();
+        let mut p = packet(0, &[0xff; 160]);
+        let to = forward(&mut p, &a, LegId(1), &b, &mut stream, now);
+        assert_eq!(to, Ok(addr("192.0.2.2:5000")));
+        let l = super::super::rtp::Layout::parse(&p).unwrap();
+        assert_eq!(
+            (l.payload_type, l.marker, l.seq, l.timestamp, l.ssrc),
+            (8, true, 500, 9000, 0x0b0b)
+        );
+        let mut cn = packet(13, &[40]);
+        assert!(forward(&mut cn, &a, LegId(1), &b, &mut stream, now).is_err());
+        let mut event = packet(101, &[5, 0x0a, 0, 160]);
+        assert!(forward(&mut event, &a, LegId(1), &b, &mut stream, now).is_ok());
+        let l = super::super::rtp::Layout::parse(&event).unwrap();
+        // The same source timestamp (160) as the audio: the same stream timestamp.
+        assert_eq!(
+            (l.payload_type, l.marker, l.seq, l.timestamp, l.ssrc),
+            (96, false, 501, 9000, 0x0b0b)
         );
     }
 

@@ -1,6 +1,10 @@
 //! The pacing clock of generated audio: one task for all playing legs, ticking every 20 ms,
-//! sending each playing leg one frame as its own RTP stream (random SSRC, sequence number
-//! and timestamp start; marker on the first packet of each new source).
+//! sending each playing leg one frame. The frames go out in the leg's own outgoing stream
+//! (`stream.rs`), the same one its relayed packets use: the leg's SSRC, its running sequence
+//! number, and timestamps that follow on from whatever the leg heard before; each play counts
+//! its samples from 0 and is a new source of that stream, so its first frame carries the
+//! marker. A tick that finds the leg with nowhere to send (no address, on hold) skips the
+//! frame but still counts its samples, so the timestamps stay in time.
 //!
 //! One shared clock rather than a timer per leg: 2,000 playing legs cost one wakeup per
 //! 20 ms. The task ends by itself when nothing plays and is started again by the next play.
@@ -9,6 +13,7 @@
 //! that sends its last samples; the leg then hears silence.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -17,51 +22,29 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::leg::Leg;
 use super::player::{self, Clip, Player, Repeat, FRAME_SAMPLES};
 use super::rtp::{Header, HEADER_LEN};
+use super::stream::Origin;
 use super::{Event, LegId};
 
 /// The frame period.
 pub const FRAME: Duration = Duration::from_millis(20);
 
-/// One leg's outgoing RTP stream of generated audio.
-#[derive(Debug, Clone, Copy)]
-struct Stream {
-    ssrc: u32,
-    seq: u16,
-    timestamp: u32,
-    /// The next packet starts a new source: set the marker.
-    marker: bool,
-}
-
-impl Stream {
-    fn new() -> Stream {
-        let random = getrandom::u64().unwrap_or_else(|_| {
-            // Without OS randomness, the clock makes a passable SSRC.
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-            now.map_or(0x5eed, |d| d.as_nanos() as u64)
-        });
-        Stream {
-            ssrc: random as u32,
-            seq: (random >> 32) as u16,
-            timestamp: ((random >> 48) as u32) << 8,
-            marker: true,
-        }
-    }
-}
-
 /// A playing leg.
 struct Playing {
     leg: Arc<Leg>,
     player: Player,
-    stream: Stream,
-    /// Which play this is (a file finishing to load must not replace a later play's clip).
+    /// The play's own sample counter: the source timestamp of its next frame, which the
+    /// leg's [`OutStream`](super::stream::OutStream) maps into its stream.
+    samples: u32,
+    /// Which play this is (a file finishing to load must not replace a later play's clip;
+    /// a new play is a new source of the leg's stream).
     play_id: u64,
 }
 
 impl Playing {
-    /// One tick: `elapsed` frame periods since the last one (more than 1 when ticks were
-    /// missed; the audio skips ahead so it stays in time).
-    fn tick(&mut self, elapsed: u32) {
-        if self.play(elapsed) {
+    /// One tick at `now`: `elapsed` frame periods since the last one (more than 1 when ticks
+    /// were missed; the audio skips ahead so it stays in time).
+    fn tick(&mut self, elapsed: u32, now: std::time::Instant) {
+        if self.play(elapsed, now) {
             tracing::debug!(leg = self.leg.id.0, "played to the end");
             self.player = Player::new(player::silence());
             // The call layer may have gone away (shutdown): nobody to tell.
@@ -73,50 +56,60 @@ impl Playing {
     }
 
     /// Sends this tick's frame; tells whether a clip played once ended.
-    fn play(&mut self, elapsed: u32) -> bool {
+    fn play(&mut self, elapsed: u32, now: std::time::Instant) -> bool {
         let missed = elapsed.saturating_sub(1);
         let mut ended = false;
         if missed > 0 {
             ended = self.player.skip(missed);
-            self.stream.timestamp = self
-                .stream
-                .timestamp
+            self.samples = self
+                .samples
                 .wrapping_add(missed.wrapping_mul(FRAME_SAMPLES as u32));
         }
-        let target = {
-            let state = self.leg.state();
-            state
-                .media
-                .destination()
-                .zip(state.media.remote.map(|r| r.law))
-        };
         let mut packet = [0u8; HEADER_LEN + FRAME_SAMPLES];
-        let (head, body) = packet.split_at_mut(HEADER_LEN);
-        let frame: &mut [u8; FRAME_SAMPLES] = match body.try_into() {
-            Ok(frame) => frame,
-            Err(_) => return ended,
-        };
-        if let Some((destination, law)) = target {
-            ended |= self.player.next_frame(law, frame);
-            let header = Header {
-                payload_type: law.payload_type(),
-                marker: self.stream.marker,
-                seq: self.stream.seq,
-                timestamp: self.stream.timestamp,
-                ssrc: self.stream.ssrc,
-            };
-            if header.write(head).is_ok() {
-                if let Err(e) = self.leg.socket.try_send_to(&packet, destination) {
-                    tracing::trace!(leg = self.leg.id.0, error = %e, "RTP send failed");
-                }
-                self.stream.marker = false;
-                self.stream.seq = self.stream.seq.wrapping_add(1);
+        let (destination, frame_ended) = self.frame(&mut packet, now);
+        ended |= frame_ended;
+        if let Some(destination) = destination {
+            if let Err(e) = self.leg.socket.try_send_to(&packet, destination) {
+                tracing::trace!(leg = self.leg.id.0, error = %e, "RTP send failed");
             }
-        } else {
-            ended |= self.player.skip(1);
         }
-        self.stream.timestamp = self.stream.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        self.samples = self.samples.wrapping_add(FRAME_SAMPLES as u32);
         ended
+    }
+
+    /// Writes the next frame into `packet`, stamped into the leg's stream, when the leg has
+    /// somewhere to send it (else the frame is skipped). Returns where to send it and whether
+    /// a clip played once ended.
+    fn frame(
+        &mut self,
+        packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES],
+        now: std::time::Instant,
+    ) -> (Option<SocketAddr>, bool) {
+        let (head, body) = packet.split_at_mut(HEADER_LEN);
+        let Ok(frame) = <&mut [u8; FRAME_SAMPLES]>::try_from(body) else {
+            return (None, false);
+        };
+        let mut state = self.leg.state();
+        let target = state
+            .media
+            .destination()
+            .zip(state.media.remote.map(|r| r.law));
+        let Some((destination, law)) = target else {
+            return (None, self.player.skip(1));
+        };
+        let ended = self.player.next_frame(law, frame);
+        let origin = Origin::Generated { play: self.play_id };
+        let stamp = state
+            .stream
+            .stamp(origin, self.samples, false, FRAME_SAMPLES as u32, now);
+        let header = Header {
+            payload_type: law.payload_type(),
+            marker: stamp.marker,
+            seq: stamp.seq,
+            timestamp: stamp.timestamp,
+            ssrc: stamp.ssrc,
+        };
+        (header.write(head).ok().map(|_| destination), ended)
     }
 }
 
@@ -139,21 +132,16 @@ pub fn lock(players: &SharedPlayers) -> MutexGuard<'_, Players> {
 }
 
 impl Players {
-    /// Plays `clip` to `leg` (replacing what it played: same stream, marker set), looping or
-    /// once. Returns the play's id and whether the clock task must be started.
+    /// Plays `clip` to `leg` (replacing what it played: a new source of the leg's stream),
+    /// looping or once. Returns the play's id and whether the clock task must be started.
     pub fn start(&mut self, leg: Arc<Leg>, clip: Clip, repeat: Repeat) -> (u64, bool) {
         self.next_play_id += 1;
         let play_id = self.next_play_id;
-        let mut stream = self
-            .table
-            .get(&leg.id)
-            .map_or_else(Stream::new, |p| p.stream);
-        stream.marker = true;
         let id = leg.id;
         let playing = Playing {
             leg,
             player: Player::with(clip, repeat),
-            stream,
+            samples: 0,
             play_id,
         };
         self.table.insert(id, playing);
@@ -203,8 +191,9 @@ pub async fn run(players: SharedPlayers) {
             guard.running = false;
             return;
         }
+        let now = at.into_std();
         for playing in guard.table.values_mut() {
-            playing.tick(elapsed.max(1));
+            playing.tick(elapsed.max(1), now);
         }
     }
 }

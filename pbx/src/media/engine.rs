@@ -3,7 +3,9 @@
 //! Each open leg has a UDP socket and a receive task that latches the far end's source,
 //! feeds the leg's recording, reports its DTMF digits when it is not bridged, and relays to
 //! the bridged peer (`leg.rs`); generated audio is paced by one shared 20 ms clock
-//! (`clock.rs`); a recording's file is written by its own thread (`recording.rs`).
+//! (`clock.rs`); a recording's file is written by its own thread (`recording.rs`). Whatever
+//! a leg hears goes out in the leg's one RTP stream (`stream.rs`: one SSRC, running sequence
+//! numbers and timestamps across every `Play` and `Bridge`).
 //! [`Engine::apply`] never waits on the network or the disk: binding is synchronous, and a
 //! hold-music file (then cached while the file is unchanged) or a file to play once is loaded
 //! on the blocking pool while the leg hears silence.
@@ -280,6 +282,7 @@ impl Engine {
             let mut state = leg.state();
             state.peer = Some(peer.clone());
             state.output = Output::Relay;
+            state.stream.switch();
         }
         tracing::debug!(a = a.0, b = b.0, "bridged");
     }

@@ -2,16 +2,19 @@
 //!
 //! Each leg is an `Arc<Leg>` shared by its receive task, its bridged peer's receive task
 //! (which sends through this leg's socket) and the player clock. The state sits behind a
-//! small mutex held only to copy a few words out; no path ever holds two legs' locks at once,
-//! so there is no lock order to get wrong. (The recording's lock is taken after the state
-//! lock is released, and the recording never takes a leg's lock.)
+//! small mutex held only for a few words' work: copying parameters out, or stamping one
+//! packet into the leg's outgoing stream ([`OutStream`]: the relay transcodes and restamps a
+//! packet for this leg under it, the clock stamps a frame), so that the relay and the clock
+//! number one stream between them. No path ever holds two legs' locks at once, so there is
+//! no lock order to get wrong. (The recording's lock is taken after the state lock is
+//! released, and the recording never takes a leg's lock.)
 //!
 //! Besides relaying, the receive path hands the leg's audio to its recording, if any, and,
 //! when the leg is not bridged, turns its telephone-events into [`Event::Dtmf`].
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc::UnboundedSender;
@@ -20,6 +23,7 @@ use super::bridge::{self, LegMedia, Payload};
 use super::dtmf;
 use super::recording::Slot;
 use super::rtp::Layout;
+use super::stream::OutStream;
 use super::{Event, LegId};
 
 /// The largest datagram relayed; longer ones are cut (and then fail to parse or are relayed
@@ -48,6 +52,8 @@ pub struct LegState {
     pub output: Output,
     /// Its telephone-events, told apart into key presses.
     pub dtmf: dtmf::Detector,
+    /// The RTP stream sent to it, whatever the source (relay or player).
+    pub stream: OutStream,
 }
 
 /// An open leg.
@@ -77,6 +83,7 @@ impl Leg {
                 peer: None,
                 output: Output::Nothing,
                 dtmf: dtmf::Detector::default(),
+                stream: OutStream::random(),
             }),
         }
     }
@@ -157,14 +164,16 @@ fn on_packet(leg: &Leg, packet: &mut [u8], source: SocketAddr) {
         leg.recording.on_audio(law, l.ssrc, l.timestamp, payload);
     }
     let Some(peer) = peer else { return };
-    let to = {
-        let state = peer.state();
+    let forwarded = {
+        let mut state = peer.state();
         if state.output != Output::Relay {
             return;
         }
-        state.media
+        let to = state.media;
+        let now = Instant::now();
+        bridge::forward(packet, &from, leg.id, &to, &mut state.stream, now)
     };
-    if let Ok(destination) = bridge::relay(packet, &from, &to) {
+    if let Ok(destination) = forwarded {
         // A full socket buffer drops the packet, as the network would.
         if let Err(e) = peer.socket.try_send_to(packet, destination) {
             tracing::trace!(leg = peer.id.0, error = %e, "RTP send failed");

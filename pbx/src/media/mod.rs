@@ -23,6 +23,7 @@ pub mod prompts;
 pub mod recorder;
 mod recording;
 pub mod rtp;
+pub mod stream;
 pub mod tones;
 pub mod wav;
 

@@ -1,5 +1,6 @@
 //! RTP packets (RFC 3550 §5.1): a zero-copy view on a received packet, the in-place edits the
-//! relay makes (payload type, payload bytes), and the header of packets Centrala generates.
+//! relay makes (payload type, payload bytes, and the stream fields — marker, sequence number,
+//! timestamp, SSRC — it restamps), and the header of packets Centrala generates.
 //!
 //! Parsing checks everything before any field is read, so no input makes it panic.
 
@@ -133,6 +134,20 @@ impl<'a> Packet<'a> {
         self.bytes[1] = (self.bytes[1] & 0x80) | (pt & 0x7f);
         self.layout.payload_type = pt & 0x7f;
     }
+
+    /// Rewrites the header fields of the stream the packet belongs to: marker, sequence
+    /// number, timestamp and SSRC (payload type, CSRCs and extension stay).
+    pub fn set_stamp(&mut self, marker: bool, seq: u16, timestamp: u32, ssrc: u32) {
+        // Parsing guaranteed at least the fixed header.
+        self.bytes[1] = (u8::from(marker) << 7) | (self.bytes[1] & 0x7f);
+        self.bytes[2..4].copy_from_slice(&seq.to_be_bytes());
+        self.bytes[4..8].copy_from_slice(&timestamp.to_be_bytes());
+        self.bytes[8..12].copy_from_slice(&ssrc.to_be_bytes());
+        self.layout.marker = marker;
+        self.layout.seq = seq;
+        self.layout.timestamp = timestamp;
+        self.layout.ssrc = ssrc;
+    }
 }
 
 /// The header of a packet Centrala generates: no CSRC, extension or padding.
@@ -244,6 +259,28 @@ mod tests {
         let mut p = Packet::new(&mut buf).unwrap();
         p.set_payload_type(101);
         assert_eq!(p.layout().payload_type, 101);
+        assert_eq!(buf[1], 0x80 | 101);
+    }
+
+    #[test]
+    fn set_stamp_rewrites_only_the_stream_fields() {
+        let mut buf = [0u8; HEADER_LEN + 2];
+        header(101).write(&mut buf).unwrap();
+        buf[HEADER_LEN..].copy_from_slice(&[7, 8]);
+        let mut p = Packet::new(&mut buf).unwrap();
+        p.set_stamp(false, 9, 0x0a0b_0c0d, 0x1122_3344);
+        assert_eq!(
+            (p.layout().marker, p.layout().seq, p.layout().timestamp),
+            (false, 9, 0x0a0b_0c0d)
+        );
+        let l = Layout::parse(&buf).unwrap();
+        assert_eq!(
+            (l.payload_type, l.marker, l.seq, l.timestamp, l.ssrc),
+            (101, false, 9, 0x0a0b_0c0d, 0x1122_3344)
+        );
+        assert_eq!(&buf[HEADER_LEN..], &[7, 8]);
+        let mut p = Packet::new(&mut buf).unwrap();
+        p.set_stamp(true, 10, 1, 2);
         assert_eq!(buf[1], 0x80 | 101);
     }
 
