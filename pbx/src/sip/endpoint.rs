@@ -229,11 +229,14 @@ pub enum Event {
         /// 404 or 480.
         status: u16,
     },
-    /// An INVITE for an outside number was refused before reaching a trunk: its sender had
-    /// not authenticated (it is challenged) or gave wrong credentials.
+    /// A call to an outside number was refused before reaching a trunk: its sender had not
+    /// authenticated (it is challenged) or gave wrong credentials, or the toll-fraud guard
+    /// refused it.
     OutsideRefused {
-        /// Where it came from.
-        source: SocketAddr,
+        /// Where the INVITE came from, for a refusal before authentication.
+        source: Option<SocketAddr>,
+        /// The employee who dialled, for an authenticated employee's call.
+        by: Option<Extension>,
         /// The dialled number.
         target: String,
         /// Why, in words.
@@ -359,6 +362,8 @@ pub struct Endpoint {
     counter: u64,
     /// Message-waiting subscriptions.
     mwi: mwi::Mwi,
+    /// Limits on outside calls.
+    toll: crate::routing::toll::TollGuard,
     out: VecDeque<Output>,
 }
 
@@ -383,6 +388,7 @@ impl Endpoint {
     /// [`Endpoint::new`] with other rate limits or digest algorithms.
     pub fn with_options(config: Arc<Config>, secret: [u8; 32], options: Options) -> Endpoint {
         let Options { limits, digest } = options;
+        let toll = crate::routing::toll::TollGuard::new(&config);
         let digest = DigestAuth::new(REALM, secret).with_algorithms(digest.algorithms());
         let b2bua = B2bua::new(
             config.system.rtp_ports,
@@ -418,6 +424,7 @@ impl Endpoint {
             trunks,
             counter: 0,
             mwi,
+            toll,
             out: VecDeque::new(),
         }
     }
@@ -471,6 +478,7 @@ impl Endpoint {
                 let access = crate::voicemail::access(&config);
                 self.b2bua.set_voicemail(s.voicemail_number.clone(), access);
                 self.mwi.configure(&config);
+                self.toll.configure(&config);
                 self.config = config;
                 self.mwi_flush();
                 self.refresh_exempt();

@@ -442,9 +442,17 @@ pub fn log_event(event: &Event) {
         }
         Event::OutsideRefused {
             source,
+            by,
             target,
             why,
-        } => warn!(%source, %target, %why, "outside call refused"),
+        } => {
+            let source = source.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+            let by = by
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "-".into());
+            warn!(%source, %by, %target, %why, "outside call refused")
+        }
         Event::NotConnected {
             method,
             user,

@@ -184,6 +184,8 @@ impl ForkState {
 pub struct Call {
     /// Who calls: an employee, or an outside number (a trunk or analog line).
     pub caller: crate::routing::Caller,
+    /// Where the caller's INVITE was going, as the endpoint read it.
+    pub target: crate::routing::Target,
     /// Their display name.
     pub caller_name: String,
     /// The caller's side.

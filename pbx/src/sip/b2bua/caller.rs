@@ -67,6 +67,7 @@ impl B2bua {
             .insert((a.dialog.call_id.clone(), new.tag), (id, Side::Caller));
         let call = Call {
             caller: new.caller.clone(),
+            target: new.target.clone(),
             caller_name: new.caller_name,
             a,
             b_media: None,

@@ -118,6 +118,12 @@ pub enum Action {
     Media(Command),
     /// Change the voicemail store (the shell does the filesystem work).
     Voicemail(crate::voicemail::Change),
+    /// The call is gone: whatever was counted for it (an outside call's place in the
+    /// toll-fraud limits) is free again.
+    Released {
+        /// The call.
+        call: CallId,
+    },
     /// Worth a log line.
     Event(CallEvent),
 }
@@ -351,6 +357,16 @@ impl B2bua {
         self.timers.first().map(|(t, _)| *t)
     }
 
+    /// The employee who dialled call `id` to an outside number themselves (not a forward of
+    /// the router's), if it is such a call.
+    pub fn dialled_out_by(&self, id: CallId) -> Option<&Extension> {
+        let call = self.calls.get(&id)?;
+        match (&call.caller, &call.target) {
+            (Caller::Extension(e), Target::Outside(_)) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The number of calls held.
     pub fn calls(&self) -> usize {
         self.calls.len()
@@ -459,6 +475,7 @@ impl B2bua {
             return;
         };
         self.voicemail_removed(id);
+        self.act(Action::Released { call: id });
         self.by_invite.remove(&call.a.key);
         self.by_dialog
             .remove(&(call.a.dialog.call_id.clone(), call.a.tag.clone()));

@@ -77,6 +77,7 @@ impl Endpoint {
             Action::Route(input) => self.out.push_back(Output::Route(input)),
             Action::Media(command) => self.out.push_back(Output::Media(command)),
             Action::Voicemail(change) => self.out.push_back(Output::Voicemail(change)),
+            Action::Released { call } => self.toll.release(call),
             Action::Event(event) => self.emit(Event::Call(event)),
         }
     }

@@ -14,6 +14,10 @@
 //!   prefix (the INVITE was challenged and checked like any other), and the router's own
 //!   forwards. An unauthenticated INVITE for an outside number is challenged like any other
 //!   and logged ([`Event::OutsideRefused`]); a provider's INVITE for an unknown DID gets 404.
+//! - **The toll-fraud guard** ([`crate::routing::toll`]) admits every outside call before it
+//!   goes out — an employee's against their own and the office's limits, a forward of the
+//!   router's against the office's — and is told when the call is gone
+//!   ([`Action::Released`]). A refusal ends the call with 403 and the reason in a `Warning`.
 //! - The trunk for an outside call is the first configured trunk whose address is known.
 
 use firmware_config::number::{CountryCode, PhoneNumber};
@@ -113,7 +117,8 @@ impl Endpoint {
             return;
         }
         self.emit(Event::OutsideRefused {
-            source: p.from,
+            source: Some(p.from),
+            by: None,
             target: dialled.to_owned(),
             why: match status {
                 403 => "wrong credentials".to_owned(),
@@ -123,8 +128,19 @@ impl Endpoint {
     }
 
     /// The router sends call `call` out to `number`: through the first trunk with a known
-    /// address.
+    /// address, if the toll-fraud guard admits it.
     pub(super) fn dial_out(&mut self, call: CallId, number: PhoneNumber) {
+        let by = self.b2bua.dialled_out_by(call).cloned();
+        if let Err(refusal) = self.toll.admit(self.now, call, by.as_ref(), &number) {
+            let why = refusal.to_string();
+            self.emit(Event::OutsideRefused {
+                source: None,
+                by,
+                target: number.to_string(),
+                why: why.clone(),
+            });
+            return self.b2bua.refuse_outside(self.now, call, 403, &why);
+        }
         let route = self.config.trunks.iter().find_map(|t| {
             let addr = self.trunks.address(t)?.ok()?;
             Some(OutsideRoute {

@@ -326,3 +326,105 @@ fn a_phone_on_the_providers_ip_but_another_port_is_still_a_phone() {
         sim.events
     );
 }
+
+/// Anna's 200 OK's `Warning`, or the refusal's.
+fn warning_of(ps: &[Parsed]) -> String {
+    ps.iter()
+        .find_map(|p| message::header(p, "Warning").map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_blocked_premium_number_is_refused_with_the_reason_and_never_sent_out() {
+    let mut sim = Sim::with(|c| {
+        office_with_trunk(c);
+        let premium = firmware_config::outbound::NumberPrefix::parse("+48 70").expect("prefix");
+        assert!(c.outbound.blocked_prefixes.push(premium).is_ok());
+    });
+    let mut anna = Phone::new(&mut sim, "101", 5061);
+    // +48 70x is premium rate in Poland.
+    anna.invite(&mut sim, "0701234567");
+    let to_anna = sim.take(anna.at);
+    assert_eq!(codes(&to_anna), [403]);
+    assert!(
+        warning_of(&to_anna).contains("blocked prefix"),
+        "{}",
+        warning_of(&to_anna)
+    );
+    assert!(invites_at_provider(&mut sim).is_empty());
+    assert!(sim.events.iter().any(|e| matches!(e,
+        endpoint::Event::OutsideRefused { by: Some(b), .. } if b.to_string() == "101")));
+}
+
+#[test]
+fn an_employee_over_their_concurrent_limit_is_refused_until_a_call_ends() {
+    let mut sim = Sim::with(|c| {
+        office_with_trunk(c);
+        c.outbound.max_concurrent_per_employee = 1;
+    });
+    let mut anna = Phone::new(&mut sim, "101", 5061);
+    anna.invite(&mut sim, "0601234567");
+    let first = invites_at_provider(&mut sim).remove(0);
+    provider_reply(&mut sim, &first, 180, "", None);
+    sim.take(anna.at);
+    // A second outside call while the first rings: over her limit of one.
+    anna.invite(&mut sim, "0601234568");
+    let to_anna = sim.take(anna.at);
+    assert_eq!(codes(&to_anna), [403]);
+    assert!(
+        warning_of(&to_anna).contains("max_concurrent_per_employee"),
+        "{}",
+        warning_of(&to_anna)
+    );
+    assert!(invites_at_provider(&mut sim).is_empty());
+    // The first call fails at the provider; once it is gone her next call goes out.
+    provider_reply(&mut sim, &first, 486, "", None);
+    sim.take(anna.at);
+    sim.advance(TimeDelta::seconds(1));
+    anna.invite(&mut sim, "0601234569");
+    assert_eq!(invites_at_provider(&mut sim).len(), 1, "admitted again");
+}
+
+#[test]
+fn the_routers_forwards_count_against_the_office_limit() {
+    let mut sim = Sim::with(|c| {
+        office_with_trunk(c);
+        c.outbound.max_per_hour = 1;
+        c.outbound.max_per_hour_per_employee = 1;
+        let g = c
+            .groups
+            .as_mut_slice()
+            .iter_mut()
+            .find(|g| g.name.as_str() == "office");
+        g.expect("office group").unanswered = Unanswered::ForwardToNumber(number("+48609000111"));
+    });
+    let mut anna = Phone::new(&mut sim, "101", 5061);
+    // Anna's own outside call uses the office's one call this hour…
+    anna.invite(&mut sim, "0601234567");
+    assert_eq!(invites_at_provider(&mut sim).len(), 1);
+    // …so a caller the group cannot serve is not forwarded out: the call ends instead.
+    let _piotr = Phone::new(&mut sim, "102", 5062);
+    let text = format!(
+        "INVITE sip:+48221234567@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PROVIDER};branch=z9hG4bKin9;rport\r\n\
+         From: <sip:+48601000000@192.0.2.99>;tag=pin9\r\nTo: <sip:+48221234567@127.0.0.1>\r\n\
+         Call-ID: inbound-9\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@{PROVIDER}>\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{SDP}",
+        len = SDP.len()
+    );
+    sim.send(addr(PROVIDER), &text);
+    sim.advance(TimeDelta::seconds(21));
+    let at_provider = sim.take(addr(PROVIDER));
+    let new_invites: Vec<&Parsed> = at_provider
+        .iter()
+        .filter(|p| method(p).as_deref() == Some("INVITE"))
+        .filter(|p| p.head.call_id != "inbound-9" && p.head.cseq == 1)
+        .filter(|p| message::request_uri(p) == Some("sip:+48609000111@192.0.2.99"))
+        .collect();
+    assert!(new_invites.is_empty(), "not forwarded out");
+    assert!(
+        codes(&at_provider).contains(&403),
+        "{:?}",
+        codes(&at_provider)
+    );
+}
