@@ -17,7 +17,8 @@ use centrala_e2e::sipp::Sipp;
 use firmware_config::bounded::Text;
 use firmware_config::config::Config;
 use firmware_config::entry::{Destination, EntryPoint, EntrySource, TrunkDid};
-use firmware_config::number::PhoneNumber;
+use firmware_config::number::{CountryCode, PhoneNumber};
+use firmware_config::outbound::NumberPrefix;
 use firmware_config::system::Transport;
 use firmware_config::trunk::SipTrunk;
 
@@ -237,6 +238,36 @@ fn an_unauthenticated_invite_for_an_outside_number_is_refused_and_logged() {
     result.assert_ok();
     let line = pbx.wait_for_all(&["outside call refused", "target=0048700123456"]);
     assert!(line.contains("not authenticated"), "{line}");
+    let log = pbx.stop();
+    assert!(!log.contains("dialling out"), "{log}");
+}
+
+#[test]
+fn the_toll_fraud_guard_refuses_a_premium_number_and_a_country_not_allowed() {
+    let provider_port = free_port();
+    let mut pbx = Pbx::start_with(|c| {
+        calls_through_trunk(c, provider_port);
+        // The factory configuration blocks Polish premium rate (+48 70x) already.
+        let premium = NumberPrefix::parse("+48 70").expect("prefix");
+        if !c.outbound.blocked_prefixes.iter().any(|p| *p == premium) {
+            c.outbound.blocked_prefixes.push(premium).expect("room");
+        }
+        let poland = CountryCode::new(48).expect("country");
+        c.system.allowed_country_codes.push(poland).expect("room");
+    });
+    let mut anna = phone(&mut pbx, "101");
+    for (dialled, why) in [
+        ("0701234567", "blocked prefix"),
+        ("000491701234567", "allowed_country_codes"),
+    ] {
+        anna.dial(&pbx.uri(dialled));
+        match anna.wait_call() {
+            CallOutcome::Closed(e) => assert!(e.param.starts_with("403"), "{}", e.param),
+            CallOutcome::Established(_) => panic!("{dialled} went out"),
+        }
+        let line = pbx.wait_for_all(&["outside call refused", "by=101", why]);
+        assert!(line.contains("source=-"), "{line}");
+    }
     let log = pbx.stop();
     assert!(!log.contains("dialling out"), "{log}");
 }

@@ -251,6 +251,16 @@ pub enum Event {
         /// The text.
         text: String,
     },
+    /// A phone answered a notification's MESSAGE (or did not: 408 on timeout, 503 when it
+    /// could not be sent).
+    NoticeAnswered {
+        /// Whose phone.
+        employee: Extension,
+        /// Its contact.
+        contact: String,
+        /// The final status.
+        status: u16,
+    },
     /// A SIP trunk's registration at its provider changed state.
     Trunk {
         /// The trunk's name.
@@ -360,6 +370,8 @@ pub struct Endpoint {
     trunks: trunk::Trunks,
     /// Counts the identifiers of requests the endpoint itself sends (MESSAGE).
     counter: u64,
+    /// Notification MESSAGEs waiting for their answer: by branch, whose phone and its contact.
+    notices: HashMap<String, (Extension, String)>,
     /// Message-waiting subscriptions.
     mwi: mwi::Mwi,
     /// Limits on outside calls.
@@ -423,6 +435,7 @@ impl Endpoint {
             overload_warned: None,
             trunks,
             counter: 0,
+            notices: HashMap::new(),
             mwi,
             toll,
             out: VecDeque::new(),

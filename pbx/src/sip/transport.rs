@@ -440,6 +440,18 @@ pub fn log_event(event: &Event) {
             let employees = employees.join(",");
             info!(%employees, phones, %text, "notified by SIP MESSAGE")
         }
+        Event::NoticeAnswered {
+            employee,
+            contact,
+            status,
+        } if (200..300).contains(status) => {
+            info!(%employee, %contact, status, "notification delivered")
+        }
+        Event::NoticeAnswered {
+            employee,
+            contact,
+            status,
+        } => info!(%employee, %contact, status, "notification not taken by the phone"),
         Event::OutsideRefused {
             source,
             by,

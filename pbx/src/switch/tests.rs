@@ -520,6 +520,12 @@ fn cancel_while_ringing_ends_both_legs() {
         "{text}"
     );
     piotr.respond(&mut sim, &told[0], 200, None);
+    assert!(
+        sim.events.iter().any(|e| matches!(e,
+            endpoint::Event::NoticeAnswered { status: 200, employee, .. } if employee.to_string() == "102")),
+        "{:?}",
+        sim.events
+    );
     piotr.respond(&mut sim, &to_piotr[0], 200, None);
     piotr.respond(&mut sim, &inv, 487, None);
     assert_eq!(

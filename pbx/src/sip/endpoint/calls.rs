@@ -87,6 +87,9 @@ impl Endpoint {
         let Some(output) = self.trunk_claim(output) else {
             return; // a trunk registration's
         };
+        let Some(output) = self.notice_claim(output) else {
+            return; // a notification's MESSAGE
+        };
         let now = self.now;
         match output {
             tx::Output::Ack { bytes, .. } => {

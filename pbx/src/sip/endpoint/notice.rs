@@ -66,6 +66,10 @@ impl Endpoint {
             .header("Call-ID", &call_id)
             .header("CSeq", "1 MESSAGE")
             .finish(Some(("text/plain;charset=UTF-8", text.as_bytes())));
+        self.notices.insert(
+            branch.clone(),
+            (binding.extension.clone(), binding.contact.clone()),
+        );
         let request = tx::OutgoingRequest {
             key: ClientKey::new(branch, Method::Message),
             to: Destination {
@@ -79,6 +83,33 @@ impl Endpoint {
             .transactions
             .handle_input(now, tx::Input::Send(request));
         true
+    }
+
+    /// Takes what the transaction layer reports about a notification's MESSAGE (logged as
+    /// [`Event::NoticeAnswered`]); gives anything else back.
+    pub(super) fn notice_claim(&mut self, output: tx::Output) -> Option<tx::Output> {
+        let (key, code) = match &output {
+            tx::Output::Response { key, code, .. } if *code >= 200 => (key, *code),
+            tx::Output::Response { key, .. } if key.method == Method::Message => return None,
+            tx::Output::Timeout {
+                key: tx::Key::Client(key),
+                ..
+            } => (key, 408),
+            tx::Output::TransportError {
+                key: tx::Key::Client(key),
+            } => (key, 503),
+            _ => return Some(output),
+        };
+        if key.method != Method::Message {
+            return Some(output);
+        }
+        let (employee, contact) = self.notices.remove(&key.branch)?;
+        self.emit(Event::NoticeAnswered {
+            employee,
+            contact,
+            status: code,
+        });
+        None
     }
 
     /// A fresh identifier: a keyed hash of a counter, as 16 hex digits.
