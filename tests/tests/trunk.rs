@@ -249,7 +249,7 @@ fn the_toll_fraud_guard_refuses_a_premium_number_and_a_country_not_allowed() {
         calls_through_trunk(c, provider_port);
         // The factory configuration blocks Polish premium rate (+48 70x) already.
         let premium = NumberPrefix::parse("+48 70").expect("prefix");
-        if !c.outbound.blocked_prefixes.iter().any(|p| *p == premium) {
+        if !c.outbound.blocked_prefixes.contains(&premium) {
             c.outbound.blocked_prefixes.push(premium).expect("room");
         }
         let poland = CountryCode::new(48).expect("country");
