@@ -40,8 +40,11 @@
 //!   and is recorded; the shell is asked to save the message ([`Action::Voicemail`]). An
 //!   employee dialling `system.voicemail_number` is answered and listens to their messages
 //!   with DTMF (1 next, 2 again, 7 delete); that number never reaches the router.
-//! - `ForwardToNumber` is not served yet (trunk calls are later work): the caller gets 480
-//!   with a `Warning` saying so.
+//! - `ForwardToNumber` (`outside.rs`): the endpoint picks the trunk and checks the toll-fraud
+//!   guard, then the call goes out as one INVITE to the provider (answering its digest
+//!   challenge); its answer connects the caller at once, its failure ends the call.
+//! - A provider's INVITE to a DID arrives like any new call, with an outside caller and the
+//!   DID's entry point as its target (the endpoint recognises the provider by address).
 
 mod call;
 mod caller;
@@ -88,8 +91,6 @@ const T2: TimeDelta = TimeDelta::seconds(4);
 pub const RETRY_PAUSE: TimeDelta = TimeDelta::seconds(5);
 /// How long a finished call may wait for its forks to settle before it is dropped.
 const REAP_AFTER: TimeDelta = TimeDelta::seconds(40);
-/// The `Warning` when the router sends a call outside, which is not served yet.
-const NOT_SERVED_WARNING: &str = "399 centrala \"outside forwarding is not available yet\"";
 
 /// What the B2BUA asks the endpoint, the router and the media engine to do.
 #[derive(Debug, Clone)]

@@ -28,11 +28,9 @@ impl B2bua {
                 greeting,
             } => self.leave_message(call, mailbox, greeting),
             O::ForwardToNumber { call, .. } => {
-                if let Some(c) = self.calls.get_mut(&call) {
-                    c.routed = true;
-                }
-                let reason = "Temporarily Unavailable";
-                self.end_caller(call, 480, reason, Some(NOT_SERVED_WARNING));
+                // The endpoint sends these out itself (`dial_out`: it knows the trunks and the
+                // toll-fraud limits); one that reaches the B2BUA had no trunk to go through.
+                self.refuse_outside(now, call, 503, "no SIP trunk to send the call out through");
             }
             O::Record(_) | O::Notify(_) | O::Crm(_) => {}
         }

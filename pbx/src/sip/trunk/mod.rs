@@ -1,8 +1,9 @@
-//! SIP trunks: Centrala as a client of a telephony provider. For now, registration: one
+//! SIP trunks: Centrala as a client of a telephony provider. Here, registration: one
 //! [`Registration`] per trunk with `register = true` keeps Centrala's contact registered at the
 //! provider, answering digest challenges with [`auth`]. The endpoint drives them
 //! (`endpoint/trunk.rs`); [`resolve`] is the shell's part (host names to addresses), and
-//! [`log_state`] how the daemon logs their states. Inbound and outbound trunk calls come later.
+//! [`log_state`] how the daemon logs their states. Calls across a trunk are the endpoint's
+//! (`endpoint/outside.rs`) and the B2BUA's (`b2bua/outside.rs`).
 
 pub mod auth;
 pub mod registration;
