@@ -119,7 +119,12 @@ impl Sim {
 
     /// The test office changed by `change`.
     fn with(change: impl FnOnce(&mut firmware_config::Config)) -> Sim {
-        let mut config = firmware_config::text::import(CONFIG).unwrap_or_else(|e| panic!("{e}"));
+        Sim::with_text(CONFIG, change)
+    }
+
+    /// The office of configuration text `text`, changed by `change`.
+    fn with_text(text: &str, change: impl FnOnce(&mut firmware_config::Config)) -> Sim {
+        let mut config = firmware_config::text::import(text).unwrap_or_else(|e| panic!("{e}"));
         change(&mut config);
         let config = Arc::new(config);
         let mut ep = Endpoint::new(Arc::clone(&config), [7; 32]);

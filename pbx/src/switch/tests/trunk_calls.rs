@@ -428,3 +428,51 @@ fn the_routers_forwards_count_against_the_office_limit() {
         codes(&at_provider)
     );
 }
+
+#[test]
+fn after_hours_the_did_forwards_the_caller_out_through_the_trunk() {
+    let config = format!(
+        "{CONFIG}
+[[schedules]]
+name = \"closed\"
+time_zone = \"Europe/Warsaw\"
+days_off = \"open_seven_days\"
+after_hours = {{ forward_to_number = \"+48 609 000 222\" }}
+hours = {{ mon = [\"09:00-17:00\"] }}
+night_switch = {{ state = \"closed\", until = \"2030-01-01T00:00:00Z\" }}
+"
+    );
+    let mut sim = Sim::with_text(&config, |c| {
+        office_with_trunk(c);
+        let main = c
+            .entry_points
+            .as_mut_slice()
+            .iter_mut()
+            .find(|e| e.name.as_str() == "main");
+        main.expect("main").schedule = Some(text("closed"));
+    });
+    let piotr = Phone::new(&mut sim, "102", 5062);
+    let invite = format!(
+        "INVITE sip:+48221234567@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PROVIDER};branch=z9hG4bKah1;rport\r\n\
+         From: <sip:+48601234567@192.0.2.99>;tag=pah\r\nTo: <sip:+48221234567@127.0.0.1>\r\n\
+         Call-ID: after-hours-1\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@{PROVIDER}>\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{SDP}",
+        len = SDP.len()
+    );
+    sim.send(addr(PROVIDER), &invite);
+    // Nobody rings; the call goes straight back out to the after-hours number, presenting
+    // the caller's own number.
+    assert!(!methods(&sim.take(piotr.at)).contains(&"INVITE".to_owned()));
+    let out: Vec<Parsed> = invites_at_provider(&mut sim)
+        .into_iter()
+        .filter(|p| p.head.call_id != "after-hours-1")
+        .collect();
+    assert_eq!(out.len(), 1, "forwarded out once");
+    assert_eq!(
+        message::request_uri(&out[0]),
+        Some("sip:+48609000222@192.0.2.99")
+    );
+    let from = message::header(&out[0], "From").unwrap_or_default();
+    assert!(from.contains("sip:+48601234567@"), "{from}");
+}
