@@ -1,0 +1,376 @@
+//! The control protocol between the daemon and the console: newline-delimited JSON over a Unix
+//! socket, one object per line, versioned.
+//!
+//! The client sends [`ClientMessage`]s (`{"v":1,"id":7,"request":"get_config"}`); the daemon
+//! answers each with one [`ServerMessage::Reply`] carrying the same `id`, and, after
+//! [`Request::Subscribe`], pushes [`ServerMessage::Event`]s on the same connection.
+//!
+//! Every change of the configuration names the revision it was based on (`base`): when the
+//! configuration moved on since, the change is refused with [`Reply::Conflict`] naming what
+//! changed, so two admins never silently overwrite each other. A change that does not validate
+//! is refused with [`Reply::Invalid`], one problem per field.
+
+use chrono::{DateTime, Utc};
+use firmware_config::employee::{Employee, Presence};
+use firmware_config::entry::EntryPoint;
+use firmware_config::group::QueueGroup;
+use firmware_config::number::Extension;
+use firmware_config::outbound::Outbound;
+use firmware_config::schedule::{NightSwitch, Schedule};
+use firmware_config::system::{System, Webhook};
+use firmware_config::Config;
+use serde::{Deserialize, Serialize};
+
+/// The protocol version this build speaks; a message of another version is refused.
+pub const VERSION: u32 = 1;
+
+/// The longest line either side accepts, in bytes (a whole configuration fits with room).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// A configuration's revision: the store's generation counter, increased by every save.
+pub type Revision = u64;
+
+/// One request from a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientMessage {
+    /// The protocol version ([`VERSION`]).
+    pub v: u32,
+    /// Chosen by the client; the reply carries it back.
+    pub id: u64,
+    /// What is asked.
+    #[serde(flatten)]
+    pub request: Request,
+}
+
+/// What a client can ask.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum Request {
+    /// Introduces the client; `user` is who the audit log names for its changes.
+    Hello {
+        /// The client program, e.g. `centrala-console 0.1.0`.
+        client: String,
+        /// The person (the login name of the SSH session).
+        user: String,
+    },
+    /// The configuration and its revision.
+    GetConfig,
+    /// Adds or replaces one item (matched by its name or extension).
+    Replace {
+        /// The revision the change was made on.
+        base: Revision,
+        /// The new item.
+        item: Item,
+    },
+    /// Removes one item.
+    Remove {
+        /// The revision the change was made on.
+        base: Revision,
+        /// Which item.
+        key: ItemKey,
+    },
+    /// Sets an employee's presence (available, break, away…).
+    SetPresence {
+        /// The revision the change was made on.
+        base: Revision,
+        /// Whose.
+        employee: Extension,
+        /// The new presence.
+        presence: Presence,
+    },
+    /// Forces a schedule open or closed until a time, or ends the override (`None`).
+    SetNightSwitch {
+        /// The revision the change was made on.
+        base: Revision,
+        /// The schedule's name.
+        schedule: String,
+        /// The override.
+        night_switch: Option<NightSwitch>,
+    },
+    /// What is happening now: registrations, calls, callers waiting, lines.
+    Status,
+    /// Pushes [`Event`]s on this connection from now on.
+    Subscribe,
+}
+
+/// One item of the configuration that can be replaced as a whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Item {
+    /// An employee, by extension.
+    Employee(Employee),
+    /// A queue group, by name.
+    Group(QueueGroup),
+    /// A schedule, by name.
+    Schedule(Schedule),
+    /// An entry point (with its CRM options), by name.
+    EntryPoint(EntryPoint),
+    /// The system settings.
+    System(System),
+    /// The webhook (none to remove it).
+    Webhook(Option<Webhook>),
+    /// The outside-call limits.
+    Outbound(Outbound),
+}
+
+/// Names an item to remove.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum ItemKey {
+    /// An employee.
+    Employee(Extension),
+    /// A queue group.
+    Group(String),
+    /// A schedule.
+    Schedule(String),
+    /// An entry point.
+    EntryPoint(String),
+}
+
+/// One message from the daemon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The answer to the request with this `id`.
+    Reply {
+        /// The request's id.
+        id: u64,
+        /// The answer.
+        reply: Reply,
+    },
+    /// Something happened (after [`Request::Subscribe`]).
+    Event {
+        /// What.
+        event: Event,
+    },
+}
+
+/// The answer to a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    /// To [`Request::Hello`].
+    Hello {
+        /// The daemon's protocol version.
+        version: u32,
+        /// The office's name.
+        office: String,
+    },
+    /// The configuration.
+    Config {
+        /// Its revision.
+        revision: Revision,
+        /// The configuration itself.
+        config: Box<Config>,
+    },
+    /// A change was validated, stored, audited and applied.
+    Saved {
+        /// The new revision.
+        revision: Revision,
+    },
+    /// The change was based on an old revision: nothing was saved.
+    Conflict {
+        /// The revision now.
+        current: Revision,
+        /// What changed since the change's base, in words (e.g. `group 'sales'`).
+        changed: Vec<String>,
+    },
+    /// The change does not validate: nothing was saved.
+    Invalid {
+        /// Every problem, by field.
+        problems: Vec<FieldProblem>,
+    },
+    /// To [`Request::Status`].
+    Status(Status),
+    /// Subscribed: events follow.
+    Subscribed,
+    /// The request could not be served (malformed, unknown item, storage failure).
+    Error {
+        /// Why, for a person.
+        message: String,
+    },
+}
+
+/// One validation problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    /// Where, e.g. `group 'sales', field 'members[2]'`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What the daemon is doing now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// When this was taken.
+    pub at: Option<DateTime<Utc>>,
+    /// Registered phones.
+    pub registrations: Vec<RegistrationView>,
+    /// Calls in progress.
+    pub calls: Vec<CallView>,
+    /// Callers waiting, per queue group.
+    pub queues: Vec<QueueView>,
+    /// Analog lines and their state.
+    pub lines: Vec<LineView>,
+}
+
+/// A registered phone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationView {
+    /// The employee.
+    pub extension: Extension,
+    /// The device's user name.
+    pub user: String,
+    /// Its contact URI.
+    pub contact: String,
+    /// When the registration lapses without a refresh.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A call in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallView {
+    /// The call's id.
+    pub id: u64,
+    /// Who calls, as text (a number, an extension, `withheld`).
+    pub caller: String,
+    /// Where it stands, as text (`ringing 101`, `talking to 102`, `waiting in sales`…).
+    pub state: String,
+    /// Since when.
+    pub since: DateTime<Utc>,
+}
+
+/// The callers waiting in one queue group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueView {
+    /// The group.
+    pub group: String,
+    /// Waiting calls, longest waiting first: call id and since when.
+    pub waiting: Vec<(u64, DateTime<Utc>)>,
+}
+
+/// An analog line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineView {
+    /// The line's name.
+    pub name: String,
+    /// Its state, as text (`idle`, `ringing`, `in call`, `unplugged`…).
+    pub state: String,
+}
+
+/// Something that happened, pushed to subscribers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The configuration was changed (by a console, or an import).
+    ConfigChanged {
+        /// The new revision.
+        revision: Revision,
+        /// Who changed it.
+        by: String,
+        /// What changed, in words.
+        changed: Vec<String>,
+    },
+    /// The live state changed (a call, a registration, a queue).
+    Status(Status),
+    /// Employees were notified (a missed call), as text.
+    Notification {
+        /// Who was told.
+        employees: Vec<Extension>,
+        /// The one-line text.
+        text: String,
+    },
+}
+
+/// Reads one line as a client message, checking the version.
+pub fn decode_request(line: &str) -> Result<ClientMessage, DecodeError> {
+    if line.len() > MAX_LINE {
+        return Err(DecodeError::TooLong(line.len()));
+    }
+    let message: ClientMessage =
+        serde_json::from_str(line).map_err(|e| DecodeError::Json(e.to_string()))?;
+    if message.v != VERSION {
+        return Err(DecodeError::Version(message.v));
+    }
+    Ok(message)
+}
+
+/// Why a line is not a request this daemon serves.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Longer than [`MAX_LINE`].
+    #[error("the line is {0} bytes long, more than {MAX_LINE}")]
+    TooLong(usize),
+    /// Not JSON, or not a known request.
+    #[error("not a request: {0}")]
+    Json(String),
+    /// Another protocol version.
+    #[error("protocol version {0} is not spoken here (this daemon speaks {VERSION})")]
+    Version(u32),
+}
+
+/// One message as a line (JSON without a newline inside, then `\n`).
+pub fn encode_line<T: Serialize>(message: &T) -> String {
+    let mut line = serde_json::to_string(message).unwrap_or_else(|e| {
+        // Only our own types are encoded; they always serialize. Say so rather than panic.
+        format!("{{\"type\":\"reply\",\"id\":0,\"reply\":{{\"reply\":\"error\",\"message\":\"cannot encode: {e}\"}}}}")
+    });
+    line.push('\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_read_as_documented() {
+        let m = decode_request(r#"{"v":1,"id":7,"request":"get_config"}"#).expect("decodes");
+        assert_eq!(m.id, 7);
+        assert_eq!(m.request, Request::GetConfig);
+        let m = decode_request(
+            r#"{"v":1,"id":8,"request":"remove","base":3,"key":{"kind":"group","value":"sales"}}"#,
+        )
+        .expect("decodes");
+        assert_eq!(
+            m.request,
+            Request::Remove {
+                base: 3,
+                key: ItemKey::Group("sales".into())
+            }
+        );
+    }
+
+    #[test]
+    fn bad_lines_are_refused_with_the_reason() {
+        assert!(matches!(
+            decode_request(r#"{"v":2,"id":1,"request":"status"}"#),
+            Err(DecodeError::Version(2))
+        ));
+        assert!(matches!(
+            decode_request(r#"{"v":1,"id":1,"request":"format_disk"}"#),
+            Err(DecodeError::Json(_))
+        ));
+        assert!(matches!(
+            decode_request("not json"),
+            Err(DecodeError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn a_whole_configuration_round_trips_through_a_reply_line() {
+        let (config, _) = firmware_config::default::factory_default().expect("randomness");
+        let reply = ServerMessage::Reply {
+            id: 1,
+            reply: Reply::Config {
+                revision: 4,
+                config: Box::new(config.clone()),
+            },
+        };
+        let line = encode_line(&reply);
+        assert!(line.ends_with('\n') && !line[..line.len() - 1].contains('\n'));
+        let back: ServerMessage = serde_json::from_str(&line).expect("decodes");
+        assert_eq!(back, reply);
+    }
+}
