@@ -93,24 +93,25 @@ pub enum Request {
     Subscribe,
 }
 
-/// One item of the configuration that can be replaced as a whole.
+/// One item of the configuration that can be replaced as a whole (boxed: the items are large
+/// and of very different sizes).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Item {
     /// An employee, by extension.
-    Employee(Employee),
+    Employee(Box<Employee>),
     /// A queue group, by name.
-    Group(QueueGroup),
+    Group(Box<QueueGroup>),
     /// A schedule, by name.
-    Schedule(Schedule),
+    Schedule(Box<Schedule>),
     /// An entry point (with its CRM options), by name.
-    EntryPoint(EntryPoint),
+    EntryPoint(Box<EntryPoint>),
     /// The system settings.
-    System(System),
+    System(Box<System>),
     /// The webhook (none to remove it).
-    Webhook(Option<Webhook>),
+    Webhook(Option<Box<Webhook>>),
     /// The outside-call limits.
-    Outbound(Outbound),
+    Outbound(Box<Outbound>),
 }
 
 /// Names an item to remove.
