@@ -7,6 +7,8 @@ pub mod baresip;
 pub mod pbx;
 pub mod ports;
 pub mod sipp;
+pub mod ssh;
+pub mod tmux;
 
 use std::path::PathBuf;
 use std::process::Command;
