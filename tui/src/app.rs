@@ -342,7 +342,10 @@ impl App {
         }
         self.say(
             Tone::Good,
-            format!("Saved {} (revision {revision})", what(request)),
+            format!(
+                "Saved {} (revision {revision})",
+                what(request, self.config.as_ref())
+            ),
         );
         Vec::new()
     }
@@ -429,7 +432,7 @@ impl App {
 }
 
 /// The change a request makes, in words (`group 'sales'`).
-fn what(request: &Request) -> String {
+fn what(request: &Request, config: Option<&Config>) -> String {
     match request {
         Request::Replace { item, .. } => match item {
             Item::Employee(e) => format!("employee {}", e.extension),
@@ -443,15 +446,24 @@ fn what(request: &Request) -> String {
         Request::Remove { key, .. } => format!("the removal of {key:?}"),
         Request::SetPresence {
             employee, presence, ..
-        } => format!("{employee}'s presence: {presence:?}"),
+        } => format!(
+            "{employee}'s presence: {}",
+            crate::describe::presence(*presence)
+        ),
         Request::SetNightSwitch {
             schedule,
             night_switch,
             ..
-        } => format!(
-            "the night switch of '{schedule}': {}",
-            crate::describe::night_switch(night_switch.as_ref())
-        ),
+        } => {
+            let zone = config
+                .and_then(|c| c.schedule(schedule))
+                .map(|s| s.time_zone.to_string())
+                .unwrap_or_default();
+            format!(
+                "the night switch of '{schedule}': {}",
+                crate::describe::night_switch(night_switch.as_ref(), &zone)
+            )
+        }
         _ => "the change".into(),
     }
 }

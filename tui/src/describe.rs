@@ -5,6 +5,16 @@ use firmware_config::schedule::{AfterHours, DaysOff, Forced, Holiday, NightSwitc
 use firmware_config::time::Weekday;
 use firmware_config::Config;
 
+/// A presence in words.
+pub fn presence(p: firmware_config::employee::Presence) -> &'static str {
+    use firmware_config::employee::Presence;
+    match p {
+        Presence::Available => "available",
+        Presence::OnBreak => "on a break",
+        Presence::Off => "off work",
+    }
+}
+
 /// How a distribution reads.
 pub fn distribution(d: Distribution) -> &'static str {
     match d {
@@ -37,7 +47,7 @@ pub fn after_hours(a: &AfterHours) -> String {
 /// How the days off read (`sat, sun`, or `none (open seven days)`).
 pub fn days_off(d: &DaysOff) -> String {
     match d {
-        DaysOff::OpenSevenDays => "none (open seven days)".into(),
+        DaysOff::OpenSevenDays => "none (open 7 days)".into(),
         DaysOff::Days(days) => join(days.iter().map(|d| d.short_name().to_string())),
     }
 }
@@ -69,17 +79,23 @@ pub fn holiday_dates(h: &Holiday) -> String {
     s
 }
 
-/// A night switch (`closed until 2026-11-23T13:00:00Z`, or `off`).
-pub fn night_switch(n: Option<&NightSwitch>) -> String {
-    match n {
-        None => "off".into(),
-        Some(n) => {
-            let state = match n.state {
-                Forced::Open => "open",
-                Forced::Closed => "closed",
-            };
-            format!("{state} until {}", n.until)
-        }
+/// A night switch in the schedule's zone (`closed until 05 Jan 14:00`, or `off`); in UTC
+/// when the zone is unknown.
+pub fn night_switch(n: Option<&NightSwitch>, zone: &str) -> String {
+    let Some(n) = n else {
+        return "off".into();
+    };
+    let state = match n.state {
+        Forced::Open => "open",
+        Forced::Closed => "closed",
+    };
+    let local = zone.parse::<chrono_tz::Tz>().ok().and_then(|tz| {
+        chrono::DateTime::from_timestamp(n.until.0, 0)
+            .map(|t| t.with_timezone(&tz).format("%d %b %H:%M").to_string())
+    });
+    match local {
+        Some(at) => format!("{state} until {at}"),
+        None => format!("{state} until {}", n.until),
     }
 }
 
@@ -91,12 +107,17 @@ pub fn employee(config: &Config, ext: &firmware_config::number::Extension) -> St
     }
 }
 
-/// A group as labelled lines.
+/// A group as labelled lines; each member also has a line of its own, so an added or removed
+/// member is named in the difference.
 pub fn group(g: &QueueGroup, config: &Config) -> Vec<(String, String)> {
     let members = if g.members.is_empty() {
         "none".to_string()
     } else {
-        join(g.members.iter().map(|m| employee(config, m)))
+        g.members
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     vec![
         ("number".into(), g.number.to_string()),
@@ -105,6 +126,13 @@ pub fn group(g: &QueueGroup, config: &Config) -> Vec<(String, String)> {
         ("when unanswered".into(), unanswered(&g.unanswered)),
         ("members".into(), members),
     ]
+    .into_iter()
+    .chain(
+        g.members
+            .iter()
+            .map(|m| (format!("member {m}"), employee(config, m))),
+    )
+    .collect()
 }
 
 /// A schedule as labelled lines.
@@ -117,7 +145,10 @@ pub fn schedule(s: &Schedule) -> Vec<(String, String)> {
         out.push((format!("hours {day}"), hours(s, day)));
     }
     out.push(("after hours".into(), after_hours(&s.after_hours)));
-    out.push(("night switch".into(), night_switch(s.night_switch.as_ref())));
+    out.push((
+        "night switch".into(),
+        night_switch(s.night_switch.as_ref(), &s.time_zone),
+    ));
     for h in &s.holidays {
         out.push((format!("holiday '{}'", h.name), holiday_dates(h)));
     }

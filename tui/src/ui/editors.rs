@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use super::cell;
-use super::lists::{draw_list, presence};
+use super::lists::draw_list;
 use crate::app::{App, GroupRow, ItemEditor, ScheduleRow};
 use crate::describe;
 
@@ -46,7 +46,7 @@ pub(super) fn group(frame: &mut Frame, area: Rect, app: &App, e: &ItemEditor<Que
     for (i, m) in d.members.iter().enumerate() {
         let state = config
             .employee(m)
-            .map(|e| presence(e.presence))
+            .map(|e| describe::presence(e.presence))
             .unwrap_or("unknown");
         let name = describe::employee(config, m);
         let moved = o.members.get(i) != Some(m);
@@ -96,18 +96,15 @@ pub(super) fn schedule(frame: &mut Frame, area: Rect, e: &ItemEditor<Schedule>) 
     }
     for h in &d.holidays {
         let new = !o.holidays.contains(h);
-        rows.push(row(
-            &format!("Holiday {}", h.name),
-            &describe::holiday_dates(h),
-            new,
-        ));
+        let value = format!("{}: {}", h.name, describe::holiday_dates(h));
+        rows.push(row("Holiday", &value, new));
     }
     let mark = if d != o { " (unsaved)" } else { "" };
     let title = format!("Schedule '{}'{mark}", d.name);
     let head = format!(
         "rev {} · night switch: {} · * changed",
         e.base,
-        describe::night_switch(d.night_switch.as_ref())
+        describe::night_switch(d.night_switch.as_ref(), &d.time_zone)
     );
     draw_list(frame, area, &title, head, rows, Some(e.row));
 }

@@ -38,12 +38,7 @@ fn group_keys(row: GroupRow) -> Vec<(&'static str, &'static str)> {
         GroupRow::Distribution => keys.push(("Enter", "next")),
         _ => keys.push(("Enter", "edit")),
     }
-    keys.extend([
-        ("a", "add member"),
-        ("s", "save"),
-        ("r", "reload"),
-        ("Esc", "close"),
-    ]);
+    keys.extend([("a", "add member"), ("s", "save"), ("Esc", "close")]);
     keys
 }
 

@@ -1,6 +1,5 @@
 //! The lists: employees, queue groups, schedules, entry points.
 
-use firmware_config::employee::Presence;
 use firmware_config::entry::{Destination, EntrySource, UnknownCaller};
 use firmware_config::group::Distribution;
 use ratatui::layout::Rect;
@@ -10,15 +9,6 @@ use ratatui::Frame;
 use super::{cell, heading, selected};
 use crate::app::App;
 use crate::describe;
-
-/// A presence in words.
-pub(crate) fn presence(p: Presence) -> &'static str {
-    match p {
-        Presence::Available => "available",
-        Presence::OnBreak => "on a break",
-        Presence::Off => "off work",
-    }
-}
 
 /// Draws a titled list with a heading row and the selection kept in view.
 pub(crate) fn draw_list(
@@ -81,7 +71,7 @@ pub(super) fn employees(frame: &mut Frame, area: Rect, app: &App) {
                 "{} {} {} {}/{}",
                 cell(e.extension.as_str(), 7),
                 cell(&e.name, 30),
-                cell(presence(e.presence), 11),
+                cell(describe::presence(e.presence), 11),
                 online,
                 e.devices.len()
             )
@@ -145,8 +135,8 @@ pub(super) fn schedules(frame: &mut Frame, area: Rect, app: &App) {
     let head = format!(
         "{} {} {} {}",
         cell("Name", 14),
-        cell("Time zone", 18),
-        cell("Days off", 14),
+        cell("Time zone", 17),
+        cell("Days off", 18),
         "Night switch"
     );
     let rows = config
@@ -156,9 +146,9 @@ pub(super) fn schedules(frame: &mut Frame, area: Rect, app: &App) {
             format!(
                 "{} {} {} {}",
                 cell(&s.name, 14),
-                cell(&s.time_zone, 18),
-                cell(&describe::days_off(&s.days_off), 14),
-                describe::night_switch(s.night_switch.as_ref())
+                cell(&s.time_zone, 17),
+                cell(&describe::days_off(&s.days_off), 18),
+                describe::night_switch(s.night_switch.as_ref(), &s.time_zone)
             )
         })
         .collect();

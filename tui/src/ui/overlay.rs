@@ -48,7 +48,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
 fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, border: Style) {
     let width = area.width.saturating_sub(4).min(76);
-    let height = (lines.len() as u16 + 2).min(area.height);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let wrapped: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let height = u16::try_from(wrapped)
+        .unwrap_or(u16::MAX)
+        .saturating_add(2)
+        .min(area.height);
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
