@@ -5,6 +5,7 @@
 //! given in [`App::now`]. The screens draw this state (`ui`).
 
 mod editors;
+mod employee;
 mod overlay;
 
 use chrono::{DateTime, Utc};
@@ -19,6 +20,7 @@ use crate::action::{Action, Mode};
 use crate::describe::Change;
 
 pub use editors::{Editor, GroupRow, ItemEditor, ScheduleRow};
+pub use employee::EmployeeRow;
 pub use overlay::{Choice, Input, InputFor, PickFor, Picker};
 
 /// What the event loop should do for the app.
@@ -365,6 +367,14 @@ impl App {
             Action::Enter => self.open_editor(),
             Action::Presence => return self.cycle_presence(),
             Action::NightSwitch => self.ask_night_switch(),
+            Action::Add if self.tab == Tab::Employees && self.config.is_some() => {
+                self.ask(
+                    "New employee: extension",
+                    "2–6 digits, not yet used",
+                    String::new(),
+                    InputFor::NewEmployeeExtension,
+                );
+            }
             _ => {}
         }
         Vec::new()
@@ -384,6 +394,10 @@ impl App {
                 .schedules
                 .get(at)
                 .map(|s| Editor::Schedule(Box::new(ItemEditor::new(base, s.clone())))),
+            Tab::Employees => config
+                .employees
+                .get(at)
+                .map(|e| Editor::Employee(Box::new(ItemEditor::new(base, e.clone())))),
             _ => None,
         };
     }

@@ -107,6 +107,38 @@ pub fn employee(config: &Config, ext: &firmware_config::number::Extension) -> St
     }
 }
 
+/// An employee as labelled lines. Passwords are never shown: a short fingerprint says
+/// whether one changed.
+pub fn employee_item(e: &firmware_config::employee::Employee) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("extension".into(), e.extension.to_string()),
+        ("name".into(), e.name.to_string()),
+        (
+            "mobile".into(),
+            e.mobile
+                .as_ref()
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "none".into()),
+        ),
+        ("presence".into(), presence(e.presence).into()),
+    ];
+    for d in &e.devices {
+        out.push((
+            format!("phone '{}'", d.username),
+            format!("password #{:04x}", fingerprint(&d.password)),
+        ));
+    }
+    out
+}
+
+/// A 16-bit FNV-1a fingerprint: tells passwords apart without showing them.
+pub fn fingerprint(s: &str) -> u16 {
+    let h = s.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    (h ^ (h >> 16)) as u16
+}
+
 /// A group as labelled lines; each member also has a line of its own, so an added or removed
 /// member is named in the difference.
 pub fn group(g: &QueueGroup, config: &Config) -> Vec<(String, String)> {

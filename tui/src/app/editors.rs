@@ -1,12 +1,14 @@
 //! The group and schedule editors: a draft of one item, edited field by field, saved whole.
 
 use firmware_config::bounded::Text;
+use firmware_config::employee::Employee;
 use firmware_config::group::{Distribution, QueueGroup, Unanswered};
 use firmware_config::schedule::{AfterHours, DaysOff, Holiday, Schedule};
 use firmware_config::time::Weekday;
 use firmware_config::Config;
 use pbx::control::protocol::{Item, Request, Revision};
 
+use super::employee::EmployeeRow;
 use super::overlay::{Choice, Input, InputFor, PickFor, Picker};
 use super::{App, Command, Overlay, Tone};
 use crate::action::Action;
@@ -26,6 +28,8 @@ pub struct ItemEditor<T> {
     pub row: usize,
     /// Esc was pressed once with unsaved changes.
     pub leaving: bool,
+    /// The item is new: nothing is stored yet (`original` is only a starting point).
+    pub new: bool,
 }
 
 impl<T: Clone> ItemEditor<T> {
@@ -37,6 +41,7 @@ impl<T: Clone> ItemEditor<T> {
             draft: item,
             row: 0,
             leaving: false,
+            new: false,
         }
     }
 }
@@ -48,6 +53,8 @@ pub enum Editor {
     Group(Box<ItemEditor<QueueGroup>>),
     /// A schedule's (both boxed: items are large).
     Schedule(Box<ItemEditor<Schedule>>),
+    /// An employee's.
+    Employee(Box<ItemEditor<Employee>>),
 }
 
 /// A row of the group editor.
@@ -120,6 +127,7 @@ impl Editor {
         match self {
             Editor::Group(e) => GroupRow::FIXED.len() + e.draft.members.len(),
             Editor::Schedule(e) => ScheduleRow::FIXED + e.draft.holidays.len(),
+            Editor::Employee(e) => EmployeeRow::FIXED.len() + e.draft.devices.len(),
         }
     }
 
@@ -127,6 +135,7 @@ impl Editor {
         match self {
             Editor::Group(e) => &mut e.row,
             Editor::Schedule(e) => &mut e.row,
+            Editor::Employee(e) => &mut e.row,
         }
     }
 
@@ -134,6 +143,7 @@ impl Editor {
         match self {
             Editor::Group(e) => &mut e.leaving,
             Editor::Schedule(e) => &mut e.leaving,
+            Editor::Employee(e) => &mut e.leaving,
         }
     }
 
@@ -142,6 +152,7 @@ impl Editor {
         match self {
             Editor::Group(e) => e.draft != e.original,
             Editor::Schedule(e) => e.draft != e.original,
+            Editor::Employee(e) => e.new || e.draft != e.original,
         }
     }
 
@@ -150,6 +161,7 @@ impl Editor {
         match self {
             Editor::Group(e) => Item::Group(Box::new(e.draft.clone())),
             Editor::Schedule(e) => Item::Schedule(Box::new(e.draft.clone())),
+            Editor::Employee(e) => Item::Employee(Box::new(e.draft.clone())),
         }
     }
 
@@ -168,6 +180,13 @@ impl Editor {
                 }
                 e.base = revision;
             }
+            Editor::Employee(e) => {
+                if let Some(x) = config.employee(&e.draft.extension) {
+                    e.original = x.clone();
+                    e.new = false;
+                }
+                e.base = revision;
+            }
         }
     }
 
@@ -181,6 +200,11 @@ impl Editor {
             (Editor::Schedule(e), Item::Schedule(s)) if s.name == e.draft.name => {
                 e.original = (**s).clone();
                 e.base = revision;
+            }
+            (Editor::Employee(e), Item::Employee(x)) if x.extension == e.draft.extension => {
+                e.original = (**x).clone();
+                e.base = revision;
+                e.new = false;
             }
             _ => {}
         }
@@ -197,6 +221,14 @@ impl Editor {
                 &describe::schedule(&e.original),
                 &describe::schedule(&e.draft),
             ),
+            Editor::Employee(e) => {
+                let old = if e.new {
+                    Vec::new()
+                } else {
+                    describe::employee_item(&e.original)
+                };
+                describe::diff(&old, &describe::employee_item(&e.draft))
+            }
         }
     }
 
@@ -205,6 +237,8 @@ impl Editor {
         match self {
             Editor::Group(e) => format!("group '{}'", e.draft.name),
             Editor::Schedule(e) => format!("schedule '{}'", e.draft.name),
+            Editor::Employee(e) if e.new => format!("new employee {}", e.draft.extension),
+            Editor::Employee(e) => format!("employee {}", e.draft.extension),
         }
     }
 }
@@ -230,6 +264,7 @@ impl App {
             _ => match editor {
                 Editor::Group(_) => self.group_action(action),
                 Editor::Schedule(_) => self.schedule_action(action),
+                Editor::Employee(_) => self.employee_action(action),
             },
         }
         Vec::new()
@@ -262,6 +297,7 @@ impl App {
         let base = match editor {
             Editor::Group(e) => e.base,
             Editor::Schedule(e) => e.base,
+            Editor::Employee(e) => e.base,
         };
         self.overlay = Some(Overlay::Confirm {
             title: format!("Save {}?", editor.title()),
@@ -395,7 +431,7 @@ impl App {
         }
     }
 
-    fn ask(&mut self, title: &str, hint: &str, text: String, purpose: InputFor) {
+    pub(super) fn ask(&mut self, title: &str, hint: &str, text: String, purpose: InputFor) {
         self.overlay = Some(Overlay::Input(Input::new(
             title.to_string(),
             hint,
@@ -559,6 +595,12 @@ impl App {
                 self.set_unanswered(Unanswered::ForwardToNumber(n))?;
             }
             InputFor::NightSwitch(_) => {}
+            InputFor::NewEmployeeExtension
+            | InputFor::NewEmployeeName(_)
+            | InputFor::EmployeeName
+            | InputFor::EmployeeMobile
+            | InputFor::DeviceUsername
+            | InputFor::DevicePassword(_) => self.edit_employee_field(purpose, text, country)?,
             _ => self.edit_schedule_field(purpose, text, country)?,
         }
         Ok(())

@@ -65,6 +65,18 @@ pub enum InputFor {
     },
     /// A schedule's night switch (the schedule's name).
     NightSwitch(String),
+    /// A new employee's extension.
+    NewEmployeeExtension,
+    /// A new employee's name (their extension).
+    NewEmployeeName(String),
+    /// The employee's name.
+    EmployeeName,
+    /// The employee's mobile number.
+    EmployeeMobile,
+    /// A new device's user name.
+    DeviceUsername,
+    /// A device's new password (which device, by position).
+    DevicePassword(usize),
 }
 
 /// One entry of a picker.

@@ -471,3 +471,119 @@ fn someone_elses_change_reloads_the_lists() {
         .as_ref()
         .is_some_and(|n| n.text.contains("jan changed schedule 'hours-0'")));
 }
+
+#[test]
+fn a_new_employee_is_added_and_then_put_in_a_group() {
+    let mut app = loaded();
+    type_text(&mut app, "2a");
+    type_text(&mut app, "1000");
+    press(&mut app, KeyCode::Enter);
+    let Some(Overlay::Input(i)) = &app.overlay else {
+        panic!("still asking")
+    };
+    assert!(i
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("already taken")));
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "1010");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Anna Nowak");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "s");
+    let lines = confirm_lines(&app);
+    assert!(
+        lines.contains(&"+ extension: 1010".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"+ name: Anna Nowak".to_string()),
+        "{lines:?}"
+    );
+    let sent = press(&mut app, KeyCode::Enter);
+    let (base, item) = replaced(&sent);
+    assert_eq!(base, 3);
+    let Item::Employee(e) = item else {
+        panic!("an employee")
+    };
+    assert_eq!(e.devices[0].username.as_str(), "1010");
+    assert!(e.devices[0].password.len() >= 16);
+    let Command::Send(request) = &sent[0];
+    app.on_reply(request, Reply::Saved { revision: 4 });
+    press(&mut app, KeyCode::Esc);
+    assert!(app.editor.is_none(), "saved: nothing to ask");
+
+    type_text(&mut app, "3");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "a");
+    type_text(&mut app, "anna");
+    press(&mut app, KeyCode::Enter);
+    let (base, item) = replaced(&save(&mut app));
+    assert_eq!(base, 4);
+    assert_eq!(
+        group_of(item).members.last().map(|m| m.as_str()),
+        Some("1010")
+    );
+}
+
+#[test]
+fn an_employee_is_edited_field_by_field() {
+    let mut app = loaded();
+    type_text(&mut app, "2");
+    press(&mut app, KeyCode::Enter);
+    // Name: empty is refused.
+    press(&mut app, KeyCode::Enter);
+    for _ in 0..20 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, KeyCode::Enter);
+    let Some(Overlay::Input(i)) = &app.overlay else {
+        panic!("still asking")
+    };
+    assert!(i.error.as_deref().is_some_and(|e| e.contains("empty")));
+    type_text(&mut app, "Jan Kowalski");
+    press(&mut app, KeyCode::Enter);
+    // Mobile: a national number gets the office's country code.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    for _ in 0..20 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "601 234 567");
+    press(&mut app, KeyCode::Enter);
+    // The phone's password: too short, then a good one.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "short");
+    press(&mut app, KeyCode::Enter);
+    let Some(Overlay::Input(i)) = &app.overlay else {
+        panic!("still asking")
+    };
+    assert!(i.error.as_deref().is_some_and(|e| e.contains("too short")));
+    type_text(&mut app, "-but-longer");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "s");
+    let lines = confirm_lines(&app);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("phone '1000': password #")),
+        "{lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("short-but-longer")),
+        "never shown in the difference"
+    );
+    let Item::Employee(e) = replaced(&press(&mut app, KeyCode::Enter)).1 else {
+        panic!()
+    };
+    assert_eq!(e.name.as_str(), "Jan Kowalski");
+    assert_eq!(
+        e.mobile.map(|m| m.to_string()).as_deref(),
+        Some("+48601234567")
+    );
+    assert_eq!(e.devices[0].password.as_str(), "short-but-longer");
+}

@@ -10,7 +10,8 @@ use super::lists::draw_list;
 use crate::app::{App, GroupRow, ItemEditor, ScheduleRow};
 use crate::describe;
 
-fn row(label: &str, value: &str, changed: bool) -> String {
+/// One editor row: a change mark, the label, the value.
+pub(super) fn row(label: &str, value: &str, changed: bool) -> String {
     format!(
         "{}{} {value}",
         if changed { "*" } else { " " },

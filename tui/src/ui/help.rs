@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::{App, Editor, GroupRow, Overlay, ScheduleRow, Tab};
+use crate::app::{App, Editor, EmployeeRow, GroupRow, Overlay, ScheduleRow, Tab};
 
 /// The keys that work now and what they do.
 pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
@@ -27,6 +27,7 @@ pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
         (Some(Overlay::Problems(_)), _) => vec![("Esc", "back to editing")],
         (None, Some(Editor::Group(e))) => group_keys(GroupRow::at(e.row)),
         (None, Some(Editor::Schedule(e))) => schedule_keys(ScheduleRow::at(e.row)),
+        (None, Some(Editor::Employee(e))) => employee_keys(EmployeeRow::at(e.row)),
         (None, None) => list_keys(app.tab),
     }
 }
@@ -53,11 +54,22 @@ fn schedule_keys(row: ScheduleRow) -> Vec<(&'static str, &'static str)> {
     keys
 }
 
+fn employee_keys(row: EmployeeRow) -> Vec<(&'static str, &'static str)> {
+    let mut keys = vec![("↑↓", "move")];
+    match row {
+        EmployeeRow::Device(_) => keys.extend([("Enter", "password"), ("x", "remove")]),
+        EmployeeRow::Presence => keys.push(("Enter", "next")),
+        _ => keys.push(("Enter", "edit")),
+    }
+    keys.extend([("a", "add phone"), ("s", "save"), ("Esc", "close")]);
+    keys
+}
+
 fn list_keys(tab: Tab) -> Vec<(&'static str, &'static str)> {
     let mut keys = vec![("1-5/Tab", "screens")];
     match tab {
         Tab::Dashboard | Tab::Entries => {}
-        Tab::Employees => keys.extend([("↑↓", "move"), ("p", "presence")]),
+        Tab::Employees => keys.extend([("Enter", "edit"), ("a", "add"), ("p", "presence")]),
         Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
         Tab::Schedules => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("n", "night switch")]),
     }

@@ -240,3 +240,28 @@ fn entry_points() {
     type_text(&mut app, "5");
     insta::assert_snapshot!(render(&app));
 }
+
+#[test]
+fn new_employee_editor() {
+    let mut app = loaded();
+    type_text(&mut app, "2a1010");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Anna Nowak");
+    press(&mut app, KeyCode::Enter);
+    // A known password instead of the generated one, for a stable snapshot.
+    type_text(&mut app, "jjj");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "correct-horse");
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn employee_editor() {
+    let mut app = loaded();
+    type_text(&mut app, "2");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "jj");
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!(render(&app));
+}
