@@ -6,6 +6,7 @@
 
 mod editors;
 mod employee;
+mod entry;
 mod overlay;
 
 use chrono::{DateTime, Utc};
@@ -21,6 +22,7 @@ use crate::describe::Change;
 
 pub use editors::{Editor, GroupRow, ItemEditor, ScheduleRow};
 pub use employee::EmployeeRow;
+pub use entry::EntryRow;
 pub use overlay::{Choice, Input, InputFor, PickFor, Picker};
 
 /// What the event loop should do for the app.
@@ -394,6 +396,10 @@ impl App {
                 .schedules
                 .get(at)
                 .map(|s| Editor::Schedule(Box::new(ItemEditor::new(base, s.clone())))),
+            Tab::Entries => config
+                .entry_points
+                .get(at)
+                .map(|e| Editor::Entry(Box::new(ItemEditor::new(base, e.clone())))),
             Tab::Employees => config
                 .employees
                 .get(at)

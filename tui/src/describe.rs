@@ -139,6 +139,42 @@ pub fn fingerprint(s: &str) -> u16 {
     (h ^ (h >> 16)) as u16
 }
 
+/// Where an entry point sends calls.
+pub fn destination(d: &firmware_config::entry::Destination) -> String {
+    match d {
+        firmware_config::entry::Destination::Employee(x) => format!("employee {x}"),
+        firmware_config::entry::Destination::Group(g) => format!("group {g}"),
+    }
+}
+
+/// An entry point's CRM options in words: the lookup, and what happens to unknown numbers.
+pub fn crm(c: &firmware_config::entry::CrmOptions) -> (String, String) {
+    use firmware_config::entry::UnknownCaller;
+    let lookup = if c.lookup { "on" } else { "off" };
+    let unknown = match c.unknown_caller {
+        UnknownCaller::CreateLead => "create a lead and notify",
+        UnknownCaller::OfferToCreate => "notify, offering to create a record",
+    };
+    (lookup.into(), unknown.into())
+}
+
+/// An entry point as labelled lines.
+pub fn entry(e: &firmware_config::entry::EntryPoint) -> Vec<(String, String)> {
+    let (lookup, unknown) = crm(&e.crm);
+    vec![
+        ("goes to".into(), destination(&e.destination)),
+        (
+            "schedule".into(),
+            e.schedule
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "none: always open".into()),
+        ),
+        ("CRM lookup".into(), lookup),
+        ("unknown caller".into(), unknown),
+    ]
+}
+
 /// A group as labelled lines; each member also has a line of its own, so an added or removed
 /// member is named in the difference.
 pub fn group(g: &QueueGroup, config: &Config) -> Vec<(String, String)> {

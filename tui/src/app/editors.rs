@@ -2,6 +2,7 @@
 
 use firmware_config::bounded::Text;
 use firmware_config::employee::Employee;
+use firmware_config::entry::EntryPoint;
 use firmware_config::group::{Distribution, QueueGroup, Unanswered};
 use firmware_config::schedule::{AfterHours, DaysOff, Holiday, Schedule};
 use firmware_config::time::Weekday;
@@ -9,6 +10,7 @@ use firmware_config::Config;
 use pbx::control::protocol::{Item, Request, Revision};
 
 use super::employee::EmployeeRow;
+use super::entry::EntryRow;
 use super::overlay::{Choice, Input, InputFor, PickFor, Picker};
 use super::{App, Command, Overlay, Tone};
 use crate::action::Action;
@@ -55,6 +57,8 @@ pub enum Editor {
     Schedule(Box<ItemEditor<Schedule>>),
     /// An employee's.
     Employee(Box<ItemEditor<Employee>>),
+    /// An entry point's.
+    Entry(Box<ItemEditor<EntryPoint>>),
 }
 
 /// A row of the group editor.
@@ -128,6 +132,7 @@ impl Editor {
             Editor::Group(e) => GroupRow::FIXED.len() + e.draft.members.len(),
             Editor::Schedule(e) => ScheduleRow::FIXED + e.draft.holidays.len(),
             Editor::Employee(e) => EmployeeRow::FIXED.len() + e.draft.devices.len(),
+            Editor::Entry(_) => EntryRow::ALL.len(),
         }
     }
 
@@ -136,6 +141,7 @@ impl Editor {
             Editor::Group(e) => &mut e.row,
             Editor::Schedule(e) => &mut e.row,
             Editor::Employee(e) => &mut e.row,
+            Editor::Entry(e) => &mut e.row,
         }
     }
 
@@ -144,6 +150,7 @@ impl Editor {
             Editor::Group(e) => &mut e.leaving,
             Editor::Schedule(e) => &mut e.leaving,
             Editor::Employee(e) => &mut e.leaving,
+            Editor::Entry(e) => &mut e.leaving,
         }
     }
 
@@ -153,6 +160,7 @@ impl Editor {
             Editor::Group(e) => e.draft != e.original,
             Editor::Schedule(e) => e.draft != e.original,
             Editor::Employee(e) => e.new || e.draft != e.original,
+            Editor::Entry(e) => e.draft != e.original,
         }
     }
 
@@ -162,6 +170,7 @@ impl Editor {
             Editor::Group(e) => Item::Group(Box::new(e.draft.clone())),
             Editor::Schedule(e) => Item::Schedule(Box::new(e.draft.clone())),
             Editor::Employee(e) => Item::Employee(Box::new(e.draft.clone())),
+            Editor::Entry(e) => Item::EntryPoint(Box::new(e.draft.clone())),
         }
     }
 
@@ -177,6 +186,12 @@ impl Editor {
             Editor::Schedule(e) => {
                 if let Some(s) = config.schedule(&e.draft.name) {
                     e.original = s.clone();
+                }
+                e.base = revision;
+            }
+            Editor::Entry(e) => {
+                if let Some(x) = config.entry_point(&e.draft.name) {
+                    e.original = x.clone();
                 }
                 e.base = revision;
             }
@@ -201,6 +216,10 @@ impl Editor {
                 e.original = (**s).clone();
                 e.base = revision;
             }
+            (Editor::Entry(e), Item::EntryPoint(x)) if x.name == e.draft.name => {
+                e.original = (**x).clone();
+                e.base = revision;
+            }
             (Editor::Employee(e), Item::Employee(x)) if x.extension == e.draft.extension => {
                 e.original = (**x).clone();
                 e.base = revision;
@@ -221,6 +240,9 @@ impl Editor {
                 &describe::schedule(&e.original),
                 &describe::schedule(&e.draft),
             ),
+            Editor::Entry(e) => {
+                describe::diff(&describe::entry(&e.original), &describe::entry(&e.draft))
+            }
             Editor::Employee(e) => {
                 let old = if e.new {
                     Vec::new()
@@ -239,6 +261,7 @@ impl Editor {
             Editor::Schedule(e) => format!("schedule '{}'", e.draft.name),
             Editor::Employee(e) if e.new => format!("new employee {}", e.draft.extension),
             Editor::Employee(e) => format!("employee {}", e.draft.extension),
+            Editor::Entry(e) => format!("entry point '{}'", e.draft.name),
         }
     }
 }
@@ -265,6 +288,7 @@ impl App {
                 Editor::Group(_) => self.group_action(action),
                 Editor::Schedule(_) => self.schedule_action(action),
                 Editor::Employee(_) => self.employee_action(action),
+                Editor::Entry(_) => self.entry_action(action),
             },
         }
         Vec::new()
@@ -298,6 +322,7 @@ impl App {
             Editor::Group(e) => e.base,
             Editor::Schedule(e) => e.base,
             Editor::Employee(e) => e.base,
+            Editor::Entry(e) => e.base,
         };
         self.overlay = Some(Overlay::Confirm {
             title: format!("Save {}?", editor.title()),
@@ -516,6 +541,7 @@ impl App {
                     ),
                 }
             }
+            PickFor::Destination | PickFor::EntrySchedule => self.pick_for_entry(purpose, key)?,
         }
         Ok(())
     }

@@ -161,6 +161,10 @@ pub enum PickFor {
     TimeZone,
     /// The kind of the after-hours action.
     AfterHoursKind,
+    /// Where an entry point's calls go.
+    Destination,
+    /// An entry point's schedule.
+    EntrySchedule,
 }
 
 impl App {

@@ -587,3 +587,38 @@ fn an_employee_is_edited_field_by_field() {
     );
     assert_eq!(e.devices[0].password.as_str(), "short-but-longer");
 }
+
+#[test]
+fn an_entry_point_is_sent_to_another_group_and_schedule() {
+    use firmware_config::entry::Destination;
+    let mut app = loaded();
+    type_text(&mut app, "5");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "group-1");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "always");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter); // lookup on → off
+    type_text(&mut app, "s");
+    assert_eq!(
+        confirm_lines(&app),
+        [
+            "goes to: group group-0 → group group-1",
+            "schedule: hours-0 → none: always open",
+            "CRM lookup: on → off"
+        ]
+    );
+    let Item::EntryPoint(e) = replaced(&press(&mut app, KeyCode::Enter)).1 else {
+        panic!("an entry point")
+    };
+    assert_eq!(
+        e.destination,
+        Destination::Group("group-1".try_into().expect("fits"))
+    );
+    assert_eq!(e.schedule, None);
+    assert!(!e.crm.lookup);
+}

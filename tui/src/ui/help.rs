@@ -28,6 +28,12 @@ pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
         (None, Some(Editor::Group(e))) => group_keys(GroupRow::at(e.row)),
         (None, Some(Editor::Schedule(e))) => schedule_keys(ScheduleRow::at(e.row)),
         (None, Some(Editor::Employee(e))) => employee_keys(EmployeeRow::at(e.row)),
+        (None, Some(Editor::Entry(_))) => vec![
+            ("↑↓", "move"),
+            ("Enter", "change"),
+            ("s", "save"),
+            ("Esc", "close"),
+        ],
         (None, None) => list_keys(app.tab),
     }
 }
@@ -68,7 +74,8 @@ fn employee_keys(row: EmployeeRow) -> Vec<(&'static str, &'static str)> {
 fn list_keys(tab: Tab) -> Vec<(&'static str, &'static str)> {
     let mut keys = vec![("1-5/Tab", "screens")];
     match tab {
-        Tab::Dashboard | Tab::Entries => {}
+        Tab::Dashboard => {}
+        Tab::Entries => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
         Tab::Employees => keys.extend([("Enter", "edit"), ("a", "add"), ("p", "presence")]),
         Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
         Tab::Schedules => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("n", "night switch")]),

@@ -6,6 +6,7 @@
 mod dashboard;
 mod editors;
 mod employee;
+mod entry;
 mod help;
 mod lists;
 mod overlay;
@@ -83,6 +84,7 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
         (Some(Editor::Group(e)), _) => editors::group(frame, area, app, e),
         (Some(Editor::Schedule(e)), _) => editors::schedule(frame, area, e),
         (Some(Editor::Employee(e)), _) => employee::draw(frame, area, e),
+        (Some(Editor::Entry(e)), _) => entry::draw(frame, area, e),
         (None, Tab::Dashboard) => dashboard::draw(frame, area, app),
         (None, Tab::Employees) => lists::employees(frame, area, app),
         (None, Tab::Groups) => lists::groups(frame, area, app),

@@ -265,3 +265,47 @@ fn employee_editor() {
     press(&mut app, KeyCode::Enter);
     insta::assert_snapshot!(render(&app));
 }
+
+#[test]
+fn entry_point_editor() {
+    let mut app = loaded();
+    type_text(&mut app, "5");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "jjj");
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!(render(&app));
+}
+
+/// Not a check: the dashboard's redraw cost with 100 calls and 50 waiting callers
+/// (`cargo test -p tui redraw_cost -- --ignored --nocapture`).
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn redraw_cost() {
+    let mut app = loaded();
+    let mut status = live();
+    status.calls = (0..100)
+        .map(|i| CallView {
+            id: i,
+            caller: format!("+4822{i:07}"),
+            state: "talking to 1000".into(),
+            since: now() - Duration::seconds(i as i64),
+        })
+        .collect();
+    status.queues = (0..5)
+        .map(|g| QueueView {
+            group: format!("group-{g}"),
+            waiting: (0..10)
+                .map(|i| (i, now() - Duration::seconds(i as i64)))
+                .collect(),
+        })
+        .collect();
+    app.on_reply(&Request::Status, Reply::Status(status));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("a test terminal");
+    let frames = 2000;
+    let start = std::time::Instant::now();
+    for _ in 0..frames {
+        terminal.draw(|f| draw(f, &app)).expect("draws");
+    }
+    let per_frame = start.elapsed() / frames;
+    println!("dashboard redraw, 100 calls and 50 waiting, 80x24: {per_frame:?} per frame");
+}
