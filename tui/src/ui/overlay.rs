@@ -125,6 +125,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
     );
     let note = match &picker.error {
         Some(e) => Paragraph::new(e.as_str()).style(bad()),
+        None if picker.choices.is_empty() => Paragraph::new("nothing to choose from"),
         None => Paragraph::new(format!("{} of {}", visible.len(), picker.choices.len())),
     };
     frame.render_widget(note, error);
