@@ -1,13 +1,22 @@
-//! `centrala-console`: the administrator's console.
+//! `centrala-console`: the administrator's console, a client of the daemon's control socket.
 //!
-//! The console talks to the daemon's control socket, which the daemon does not serve yet
-//! (issue "The console"). Until then it checks the socket and says so, so that an SSH login
-//! wired to it already behaves predictably.
+//! One event loop merges key presses (from a thread reading the terminal) and the daemon's
+//! messages (from the client's reader thread) on one channel; the screen is redrawn after
+//! each batch of inputs and once a second for the waiting times.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
 
+use chrono::Utc;
 use clap::Parser;
+use ratatui::crossterm::event::{self, Event as TermEvent, KeyEvent};
+use ratatui::DefaultTerminal;
+
+use tui::action::action;
+use tui::app::{App, Command};
+use tui::client::{login_name, Client, FromServer, Incoming};
 
 /// Centrala's administrator console.
 #[derive(Debug, Parser)]
@@ -22,22 +31,114 @@ struct Args {
     socket: PathBuf,
 }
 
+/// One input of the event loop.
+enum Input {
+    Key(KeyEvent),
+    Resize,
+    Server(FromServer),
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
-    match std::os::unix::net::UnixStream::connect(&args.socket) {
-        Ok(_) => {
-            eprintln!(
-                "centrala-console: connected to {}, but this build has no console screens yet",
-                args.socket.display()
-            );
+    let (tx, rx) = mpsc::channel();
+    let mut client = match Client::connect(&args.socket, tx.clone(), Input::Server) {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("centrala-console: {e}");
+            eprintln!("Is the daemon (centrala) running? Pass its socket with --socket PATH or CENTRALA_SOCKET.");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut app = App::new(&login_name(), Utc::now());
+    let start = app.start();
+    send(&mut client, &mut app, start);
+    // Installs a panic hook that restores the terminal before the message is printed.
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("centrala-console: cannot use this terminal: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    spawn_keys(tx);
+    let result = run(&mut terminal, &mut client, &mut app, &rx);
+    ratatui::restore();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("centrala-console: {e}");
             ExitCode::FAILURE
         }
-        Err(e) => {
-            eprintln!(
-                "centrala-console: cannot reach the daemon at {}: {e}",
-                args.socket.display()
-            );
-            ExitCode::FAILURE
+    }
+}
+
+/// Reads the terminal on its own thread; ends when the event loop is gone.
+fn spawn_keys(tx: Sender<Input>) {
+    std::thread::spawn(move || loop {
+        let input = match event::read() {
+            Ok(TermEvent::Key(key)) => Input::Key(key),
+            Ok(TermEvent::Resize(..)) => Input::Resize,
+            Ok(_) => continue,
+            Err(_) => return,
+        };
+        if tx.send(input).is_err() {
+            return;
+        }
+    });
+}
+
+fn run(
+    terminal: &mut DefaultTerminal,
+    client: &mut Client,
+    app: &mut App,
+    rx: &Receiver<Input>,
+) -> std::io::Result<()> {
+    while !app.quit {
+        app.now = Utc::now();
+        terminal.draw(|frame| tui::ui::draw(frame, app))?;
+        let first = match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(input) => input,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        handle(client, app, first);
+        // Take in whatever else arrived before drawing again.
+        while let Ok(input) = rx.try_recv() {
+            handle(client, app, input);
+        }
+    }
+    Ok(())
+}
+
+fn handle(client: &mut Client, app: &mut App, input: Input) {
+    let commands = match input {
+        Input::Key(key) => match action(key, app.mode()) {
+            Some(a) => app.on_action(a),
+            None => Vec::new(),
+        },
+        Input::Resize => Vec::new(),
+        Input::Server(FromServer::Message(m)) => match client.resolve(m) {
+            Incoming::Reply { request, reply } => app.on_reply(&request, reply),
+            Incoming::Event(e) => app.on_event(e),
+            Incoming::Unmatched(_) => Vec::new(),
+        },
+        Input::Server(FromServer::Garbled(why)) => {
+            app.say(tui::app::Tone::Bad, why);
+            Vec::new()
+        }
+        Input::Server(FromServer::Closed(why)) => {
+            app.on_closed(&why);
+            Vec::new()
+        }
+    };
+    send(client, app, commands);
+}
+
+fn send(client: &mut Client, app: &mut App, commands: Vec<Command>) {
+    for Command::Send(request) in commands {
+        if let Err(e) = client.send(request) {
+            app.on_closed(&e.to_string());
+            return;
         }
     }
 }

@@ -1,0 +1,561 @@
+//! The console's state, and how actions and the daemon's messages change it.
+//!
+//! Nothing here does I/O: [`App::on_action`], [`App::on_reply`] and [`App::on_event`] change
+//! the state and return the [`Command`]s (requests) the event loop should send; the time is
+//! given in [`App::now`]. The screens draw this state (`ui`).
+
+mod editors;
+mod employee;
+mod entry;
+mod overlay;
+
+use chrono::{DateTime, Utc};
+use firmware_config::group::QueueGroup;
+use firmware_config::schedule::Schedule;
+use firmware_config::Config;
+use pbx::control::protocol::{
+    Event, FieldProblem, Item, ItemKey, Reply, Request, Revision, Status,
+};
+
+use crate::action::{Action, Mode};
+use crate::describe::Change;
+
+pub use editors::{Editor, GroupRow, ItemEditor, ScheduleRow};
+pub use employee::EmployeeRow;
+pub use entry::EntryRow;
+pub use overlay::{Choice, Input, InputFor, PickFor, Picker};
+
+/// What the event loop should do for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Send this request to the daemon.
+    Send(Request),
+}
+
+/// The console's screens, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// The live dashboard.
+    Dashboard,
+    /// Employees and their presence.
+    Employees,
+    /// Queue groups.
+    Groups,
+    /// Schedules.
+    Schedules,
+    /// Entry points.
+    Entries,
+}
+
+impl Tab {
+    /// Every tab, in order.
+    pub const ALL: [Tab; 5] = [
+        Tab::Dashboard,
+        Tab::Employees,
+        Tab::Groups,
+        Tab::Schedules,
+        Tab::Entries,
+    ];
+
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Dashboard => "Dashboard",
+            Tab::Employees => "Employees",
+            Tab::Groups => "Groups",
+            Tab::Schedules => "Schedules",
+            Tab::Entries => "Entry points",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// The tone of a status-line message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Information.
+    Info,
+    /// Something worked.
+    Good,
+    /// Something was refused or failed.
+    Bad,
+}
+
+/// The status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// Its tone.
+    pub tone: Tone,
+    /// Its text.
+    pub text: String,
+}
+
+/// The connection to the daemon, as the screens show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// Waiting for the first answers.
+    Connecting,
+    /// Talking to the daemon.
+    Ready,
+    /// The daemon went away (why).
+    Lost(String),
+}
+
+/// A window over the screen that takes the keys until it is closed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    /// A text field.
+    Input(Input),
+    /// A list to pick from, with search.
+    Picker(Picker),
+    /// The difference a save makes, waiting for confirmation.
+    Confirm {
+        /// What is saved.
+        title: String,
+        /// The difference.
+        changes: Vec<Change>,
+        /// The request that saves it.
+        request: Request,
+    },
+    /// A save was refused because someone else changed the configuration.
+    Conflict {
+        /// The revision now.
+        current: Revision,
+        /// What changed meanwhile.
+        changed: Vec<String>,
+    },
+    /// A save was refused as invalid.
+    Problems(Vec<FieldProblem>),
+}
+
+/// Everything the console knows and shows.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Who is at the keyboard (sent in Hello, for the audit log).
+    pub user: String,
+    /// The office's name (from the daemon).
+    pub office: String,
+    /// The current time (set by the event loop).
+    pub now: DateTime<Utc>,
+    /// The connection.
+    pub connection: Connection,
+    /// The configuration's revision, once known.
+    pub revision: Option<Revision>,
+    /// The configuration, once known.
+    pub config: Option<Config>,
+    /// The live state.
+    pub live: Status,
+    /// The screen shown.
+    pub tab: Tab,
+    /// The selected row of each tab's list.
+    pub selected: [usize; 5],
+    /// The open editor, if any.
+    pub editor: Option<Editor>,
+    /// The open overlay, if any.
+    pub overlay: Option<Overlay>,
+    /// The status line.
+    pub note: Option<Note>,
+    /// True once the administrator asked to leave.
+    pub quit: bool,
+    /// A reload was asked after a conflict: the editor takes the new revision as its base.
+    rebase_on_reload: bool,
+}
+
+impl App {
+    /// A console for `user`, not yet connected.
+    pub fn new(user: &str, now: DateTime<Utc>) -> App {
+        App {
+            user: user.to_string(),
+            office: String::new(),
+            now,
+            connection: Connection::Connecting,
+            revision: None,
+            config: None,
+            live: Status::default(),
+            tab: Tab::Dashboard,
+            selected: [0; 5],
+            editor: None,
+            overlay: None,
+            note: None,
+            quit: false,
+            rebase_on_reload: false,
+        }
+    }
+
+    /// The requests that start a session: introduce, read the configuration and the live
+    /// state, subscribe to events.
+    pub fn start(&self) -> Vec<Command> {
+        let client = format!("centrala-console {}", env!("CARGO_PKG_VERSION"));
+        [
+            Request::Hello {
+                client,
+                user: self.user.clone(),
+            },
+            Request::GetConfig,
+            Request::Status,
+            Request::Subscribe,
+        ]
+        .into_iter()
+        .map(Command::Send)
+        .collect()
+    }
+
+    /// How keys are read now.
+    pub fn mode(&self) -> Mode {
+        match self.overlay {
+            Some(Overlay::Input(_) | Overlay::Picker(_)) => Mode::Typing,
+            _ => Mode::Normal,
+        }
+    }
+
+    /// Applies one action.
+    pub fn on_action(&mut self, action: Action) -> Vec<Command> {
+        if action == Action::Quit {
+            self.quit = true;
+            return Vec::new();
+        }
+        if self.overlay.is_some() {
+            return self.overlay_action(action);
+        }
+        if self.editor.is_some() {
+            return self.editor_action(action);
+        }
+        self.list_action(action)
+    }
+
+    /// Takes in the reply to `request`.
+    pub fn on_reply(&mut self, request: &Request, reply: Reply) -> Vec<Command> {
+        match reply {
+            Reply::Hello { office, .. } => {
+                self.office = office;
+                self.connection = Connection::Ready;
+            }
+            Reply::Config { revision, config } => self.loaded(revision, *config),
+            Reply::Status(status) => self.live = status,
+            Reply::Subscribed => {}
+            Reply::Saved { revision } => return self.saved(request, revision),
+            Reply::Conflict { current, changed } => {
+                self.say(
+                    Tone::Bad,
+                    format!(
+                        "Not saved: changed meanwhile ({}). r reloads, Esc keeps editing",
+                        changed.join(", ")
+                    ),
+                );
+                self.overlay = Some(Overlay::Conflict { current, changed });
+            }
+            Reply::Invalid { problems } => {
+                self.say(
+                    Tone::Bad,
+                    format!(
+                        "Not saved: {} problem(s); your edit is kept",
+                        problems.len()
+                    ),
+                );
+                self.overlay = Some(Overlay::Problems(problems));
+            }
+            Reply::Error { message } => self.say(Tone::Bad, format!("The daemon says: {message}")),
+        }
+        Vec::new()
+    }
+
+    /// Takes in a pushed event.
+    pub fn on_event(&mut self, event: Event) -> Vec<Command> {
+        match event {
+            Event::Status(status) => self.live = status,
+            Event::ConfigChanged {
+                revision,
+                by,
+                changed,
+            } => {
+                if self.revision.is_some_and(|r| r >= revision) {
+                    return Vec::new();
+                }
+                self.say(
+                    Tone::Info,
+                    format!("{by} changed {} (revision {revision})", changed.join(", ")),
+                );
+                return vec![Command::Send(Request::GetConfig)];
+            }
+            Event::Notification { text, .. } => self.say(Tone::Info, text),
+        }
+        Vec::new()
+    }
+
+    /// The connection ended.
+    pub fn on_closed(&mut self, why: &str) {
+        self.connection = Connection::Lost(why.to_string());
+        self.say(Tone::Bad, format!("Disconnected: {why}. q quits"));
+    }
+
+    /// Sets the status line.
+    pub fn say(&mut self, tone: Tone, text: impl Into<String>) {
+        self.note = Some(Note {
+            tone,
+            text: text.into(),
+        });
+    }
+
+    /// The number of rows in a tab's list.
+    pub fn list_len(&self, tab: Tab) -> usize {
+        let Some(c) = &self.config else { return 0 };
+        match tab {
+            Tab::Dashboard => 0,
+            Tab::Employees => c.employees.len(),
+            Tab::Groups => c.groups.len(),
+            Tab::Schedules => c.schedules.len(),
+            Tab::Entries => c.entry_points.len(),
+        }
+    }
+
+    /// The selected row of the current tab.
+    pub fn selection(&self) -> usize {
+        self.selected[self.tab.index()]
+    }
+
+    fn loaded(&mut self, revision: Revision, config: Config) {
+        if self.rebase_on_reload {
+            self.rebase_on_reload = false;
+            if let Some(editor) = &mut self.editor {
+                editor.rebase(revision, &config);
+                self.say(
+                    Tone::Info,
+                    format!("Reloaded revision {revision}; your edit is kept: s shows what it changes now"),
+                );
+            }
+        }
+        self.revision = Some(revision);
+        self.config = Some(config);
+        for tab in Tab::ALL {
+            let len = self.list_len(tab);
+            let sel = &mut self.selected[tab.index()];
+            *sel = (*sel).min(len.saturating_sub(1));
+        }
+    }
+
+    fn saved(&mut self, request: &Request, revision: Revision) -> Vec<Command> {
+        if let Some(config) = &mut self.config {
+            apply(config, request);
+        }
+        self.revision = Some(revision);
+        if let (Some(editor), Request::Replace { item, .. }) = (&mut self.editor, request) {
+            editor.saved(item, revision);
+        }
+        self.say(
+            Tone::Good,
+            format!(
+                "Saved {} (revision {revision})",
+                what(request, self.config.as_ref())
+            ),
+        );
+        Vec::new()
+    }
+
+    fn list_action(&mut self, action: Action) -> Vec<Command> {
+        let tab = self.tab.index();
+        let len = self.list_len(self.tab);
+        match action {
+            Action::Up => self.selected[tab] = self.selected[tab].saturating_sub(1),
+            Action::Down => {
+                self.selected[tab] = (self.selected[tab] + 1).min(len.saturating_sub(1))
+            }
+            Action::NextTab => self.tab = Tab::ALL[(tab + 1) % Tab::ALL.len()],
+            Action::PrevTab => self.tab = Tab::ALL[(tab + Tab::ALL.len() - 1) % Tab::ALL.len()],
+            Action::Tab(n) => self.tab = Tab::ALL.get(n).copied().unwrap_or(self.tab),
+            Action::Reload => return vec![Command::Send(Request::GetConfig)],
+            Action::Enter => self.open_editor(),
+            Action::Presence => return self.cycle_presence(),
+            Action::NightSwitch => self.ask_night_switch(),
+            Action::Add if self.tab == Tab::Employees && self.config.is_some() => {
+                self.ask(
+                    "New employee: extension",
+                    "2–6 digits, not yet used",
+                    String::new(),
+                    InputFor::NewEmployeeExtension,
+                );
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn open_editor(&mut self) {
+        let (Some(config), Some(base)) = (&self.config, self.revision) else {
+            return;
+        };
+        let at = self.selection();
+        self.editor = match self.tab {
+            Tab::Groups => config
+                .groups
+                .get(at)
+                .map(|g| Editor::Group(Box::new(ItemEditor::new(base, g.clone())))),
+            Tab::Schedules => config
+                .schedules
+                .get(at)
+                .map(|s| Editor::Schedule(Box::new(ItemEditor::new(base, s.clone())))),
+            Tab::Entries => config
+                .entry_points
+                .get(at)
+                .map(|e| Editor::Entry(Box::new(ItemEditor::new(base, e.clone())))),
+            Tab::Employees => config
+                .employees
+                .get(at)
+                .map(|e| Editor::Employee(Box::new(ItemEditor::new(base, e.clone())))),
+            _ => None,
+        };
+    }
+
+    fn cycle_presence(&mut self) -> Vec<Command> {
+        use firmware_config::employee::Presence;
+        if self.tab != Tab::Employees {
+            return Vec::new();
+        }
+        let (Some(config), Some(base)) = (&self.config, self.revision) else {
+            return Vec::new();
+        };
+        let Some(e) = config.employees.get(self.selection()) else {
+            return Vec::new();
+        };
+        let presence = match e.presence {
+            Presence::Available => Presence::OnBreak,
+            Presence::OnBreak => Presence::Off,
+            Presence::Off => Presence::Available,
+        };
+        vec![Command::Send(Request::SetPresence {
+            base,
+            employee: e.extension.clone(),
+            presence,
+        })]
+    }
+
+    fn ask_night_switch(&mut self) {
+        if self.tab != Tab::Schedules {
+            return;
+        }
+        let Some(s) = self
+            .config
+            .as_ref()
+            .and_then(|c| c.schedules.get(self.selection()))
+        else {
+            return;
+        };
+        self.overlay = Some(Overlay::Input(Input::new(
+            format!("Night switch for '{}'", s.name),
+            "14:00 = closed until 14:00 · open 14:00 = open until · empty = follow the hours",
+            String::new(),
+            InputFor::NightSwitch(s.name.to_string()),
+        )));
+    }
+}
+
+/// The change a request makes, in words (`group 'sales'`).
+fn what(request: &Request, config: Option<&Config>) -> String {
+    match request {
+        Request::Replace { item, .. } => match item {
+            Item::Employee(e) => format!("employee {}", e.extension),
+            Item::Group(g) => format!("group '{}'", g.name),
+            Item::Schedule(s) => format!("schedule '{}'", s.name),
+            Item::EntryPoint(e) => format!("entry point '{}'", e.name),
+            Item::System(_) => "the system settings".into(),
+            Item::Webhook(_) => "the webhook".into(),
+            Item::Outbound(_) => "the outside-call limits".into(),
+        },
+        Request::Remove { key, .. } => format!("the removal of {key:?}"),
+        Request::SetPresence {
+            employee, presence, ..
+        } => format!(
+            "{employee}'s presence: {}",
+            crate::describe::presence(*presence)
+        ),
+        Request::SetNightSwitch {
+            schedule,
+            night_switch,
+            ..
+        } => {
+            let zone = config
+                .and_then(|c| c.schedule(schedule))
+                .map(|s| s.time_zone.to_string())
+                .unwrap_or_default();
+            format!(
+                "the night switch of '{schedule}': {}",
+                crate::describe::night_switch(night_switch.as_ref(), &zone)
+            )
+        }
+        _ => "the change".into(),
+    }
+}
+
+/// Applies a saved change to the local copy of the configuration.
+pub fn apply(config: &mut Config, request: &Request) {
+    match request {
+        Request::Replace { item, .. } => replace(config, item),
+        Request::Remove { key, .. } => remove(config, key),
+        Request::SetPresence {
+            employee, presence, ..
+        } => {
+            if let Some(e) = config
+                .employees
+                .as_mut_slice()
+                .iter_mut()
+                .find(|e| &e.extension == employee)
+            {
+                e.presence = *presence;
+            }
+        }
+        Request::SetNightSwitch {
+            schedule,
+            night_switch,
+            ..
+        } => {
+            if let Some(s) = config
+                .schedules
+                .as_mut_slice()
+                .iter_mut()
+                .find(|s| s.name.as_str() == schedule)
+            {
+                s.night_switch = night_switch.clone();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn replace(config: &mut Config, item: &Item) {
+    match item {
+        Item::Employee(e) => upsert(&mut config.employees, e, |a| a.extension == e.extension),
+        Item::Group(g) => upsert(&mut config.groups, g, |a: &QueueGroup| a.name == g.name),
+        Item::Schedule(s) => upsert(&mut config.schedules, s, |a: &Schedule| a.name == s.name),
+        Item::EntryPoint(p) => upsert(&mut config.entry_points, p, |a| a.name == p.name),
+        Item::System(s) => config.system = (**s).clone(),
+        Item::Webhook(w) => config.webhook = w.as_deref().cloned(),
+        Item::Outbound(o) => config.outbound = (**o).clone(),
+    }
+}
+
+fn upsert<T: Clone, const N: usize>(
+    table: &mut firmware_config::bounded::Table<T, N>,
+    item: &T,
+    same: impl Fn(&T) -> bool,
+) {
+    match table.as_mut_slice().iter_mut().find(|a| same(a)) {
+        Some(slot) => *slot = item.clone(),
+        None => {
+            let _ = table.push(item.clone());
+        }
+    }
+}
+
+fn remove(config: &mut Config, key: &ItemKey) {
+    match key {
+        ItemKey::Employee(x) => config.employees.retain(|e| &e.extension != x),
+        ItemKey::Group(x) => config.groups.retain(|g| g.name.as_str() != x),
+        ItemKey::Schedule(x) => config.schedules.retain(|s| s.name.as_str() != x),
+        ItemKey::EntryPoint(x) => config.entry_points.retain(|e| e.name.as_str() != x),
+    }
+}
+
+#[cfg(test)]
+mod tests;

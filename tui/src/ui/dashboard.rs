@@ -1,0 +1,118 @@
+//! The live dashboard: lines, registered phones, calls in progress, callers waiting.
+
+use chrono::{DateTime, Utc};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+
+use super::{bad, cell, heading};
+use crate::app::{App, Connection};
+
+/// Draws the dashboard.
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let [title, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
+    draw_title(frame, title, app);
+    let [top, bottom] = Layout::vertical([Constraint::Percentage(50); 2]).areas(rest);
+    let [lines, queues] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(top);
+    let [phones, calls] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(bottom);
+    let live = &app.live;
+    let none = |what: &str| vec![Line::from(format!("({what})"))];
+
+    let mut text: Vec<Line> = live
+        .lines
+        .iter()
+        .map(|l| Line::from(format!("{} {}", cell(&l.name, 14), l.state)))
+        .collect();
+    if text.is_empty() {
+        text = none("no analog lines");
+    }
+    boxed(frame, lines, "Lines", text);
+
+    let mut text: Vec<Line> = live
+        .queues
+        .iter()
+        .filter(|q| !q.waiting.is_empty())
+        .map(|q| {
+            let longest = q.waiting.iter().map(|(_, since)| *since).min();
+            let wait = longest.map(|s| duration(app.now, s)).unwrap_or_default();
+            Line::from(format!(
+                "{} {:>2} waiting, longest {wait}",
+                cell(&q.group, 12),
+                q.waiting.len()
+            ))
+        })
+        .collect();
+    if text.is_empty() {
+        text = none("nobody is waiting");
+    }
+    boxed(frame, queues, "Callers waiting", text);
+
+    let mut text: Vec<Line> = live
+        .registrations
+        .iter()
+        .map(|r| Line::from(format!("{} {}", cell(r.extension.as_str(), 7), r.user)))
+        .collect();
+    if text.is_empty() {
+        text = none("no phone registered");
+    }
+    boxed(frame, phones, "Registered phones", text);
+
+    let mut text: Vec<Line> = live
+        .calls
+        .iter()
+        .map(|c| {
+            Line::from(format!(
+                "{:>5} {} {}",
+                duration(app.now, c.since),
+                cell(&c.caller, 13),
+                c.state
+            ))
+        })
+        .collect();
+    if text.is_empty() {
+        text = none("no calls");
+    }
+    boxed(frame, calls, "Calls in progress", text);
+}
+
+fn draw_title(frame: &mut Frame, area: Rect, app: &App) {
+    let office = if app.office.is_empty() {
+        "Centrala"
+    } else {
+        &app.office
+    };
+    let state = match &app.connection {
+        Connection::Connecting => "connecting…".to_string(),
+        Connection::Ready => format!("connected as {}", app.user),
+        Connection::Lost(_) => "DISCONNECTED".to_string(),
+    };
+    let revision = app
+        .revision
+        .map(|r| format!("revision {r}"))
+        .unwrap_or_else(|| "revision ?".into());
+    let text = format!("{office} · {revision} · {state}");
+    let style = if matches!(app.connection, Connection::Lost(_)) {
+        bad()
+    } else {
+        heading()
+    };
+    frame.render_widget(Paragraph::new(text).style(style), area);
+}
+
+fn boxed(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>) {
+    let block = Block::bordered()
+        .title(format!(" {title} "))
+        .title_style(heading());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// `m:ss` (or `h:mm:ss`) from `since` to `now`.
+pub(crate) fn duration(now: DateTime<Utc>, since: DateTime<Utc>) -> String {
+    let secs = (now - since).num_seconds().max(0);
+    if secs >= 3600 {
+        format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    } else {
+        format!("{}:{:02}", secs / 60, secs % 60)
+    }
+}

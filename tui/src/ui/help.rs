@@ -1,0 +1,96 @@
+//! The help bar: the keys that work right now, always visible.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::app::{App, Editor, EmployeeRow, GroupRow, Overlay, ScheduleRow, Tab};
+
+/// The keys that work now and what they do.
+pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
+    match (&app.overlay, &app.editor) {
+        (Some(Overlay::Input(_)), _) => {
+            vec![("Enter", "accept"), ("Esc", "cancel"), ("Bksp", "erase")]
+        }
+        (Some(Overlay::Picker(_)), _) => {
+            vec![
+                ("type", "search"),
+                ("↑↓", "choose"),
+                ("Enter", "pick"),
+                ("Esc", "cancel"),
+            ]
+        }
+        (Some(Overlay::Confirm { .. }), _) => vec![("Enter/s", "save"), ("Esc", "back to editing")],
+        (Some(Overlay::Conflict { .. }), _) => vec![("r", "reload, keep my edit"), ("Esc", "back")],
+        (Some(Overlay::Problems(_)), _) => vec![("Esc", "back to editing")],
+        (None, Some(Editor::Group(e))) => group_keys(GroupRow::at(e.row)),
+        (None, Some(Editor::Schedule(e))) => schedule_keys(ScheduleRow::at(e.row)),
+        (None, Some(Editor::Employee(e))) => employee_keys(EmployeeRow::at(e.row)),
+        (None, Some(Editor::Entry(_))) => vec![
+            ("↑↓", "move"),
+            ("Enter", "change"),
+            ("s", "save"),
+            ("Esc", "close"),
+        ],
+        (None, None) => list_keys(app.tab),
+    }
+}
+
+fn group_keys(row: GroupRow) -> Vec<(&'static str, &'static str)> {
+    let mut keys = vec![("↑↓", "move")];
+    match row {
+        GroupRow::Member(_) => keys.extend([("K/J", "reorder"), ("x", "remove")]),
+        GroupRow::Distribution => keys.push(("Enter", "next")),
+        _ => keys.push(("Enter", "edit")),
+    }
+    keys.extend([("a", "add member"), ("s", "save"), ("Esc", "close")]);
+    keys
+}
+
+fn schedule_keys(row: ScheduleRow) -> Vec<(&'static str, &'static str)> {
+    let mut keys = vec![("↑↓", "move")];
+    match row {
+        ScheduleRow::Hours(_) => keys.extend([("Enter", "hours"), ("o", "day off")]),
+        ScheduleRow::Holiday(_) => keys.push(("x", "delete")),
+        _ => keys.push(("Enter", "edit")),
+    }
+    keys.extend([("a", "add holiday"), ("s", "save"), ("Esc", "close")]);
+    keys
+}
+
+fn employee_keys(row: EmployeeRow) -> Vec<(&'static str, &'static str)> {
+    let mut keys = vec![("↑↓", "move")];
+    match row {
+        EmployeeRow::Device(_) => keys.extend([("Enter", "password"), ("x", "remove")]),
+        EmployeeRow::Presence => keys.push(("Enter", "next")),
+        _ => keys.push(("Enter", "edit")),
+    }
+    keys.extend([("a", "add phone"), ("s", "save"), ("Esc", "close")]);
+    keys
+}
+
+fn list_keys(tab: Tab) -> Vec<(&'static str, &'static str)> {
+    let mut keys = vec![("1-5/Tab", "screens")];
+    match tab {
+        Tab::Dashboard => {}
+        Tab::Entries => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
+        Tab::Employees => keys.extend([("Enter", "edit"), ("a", "add"), ("p", "presence")]),
+        Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
+        Tab::Schedules => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("n", "night switch")]),
+    }
+    keys.extend([("r", "reload"), ("q", "quit")]);
+    keys
+}
+
+/// Draws the help bar.
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let key = Style::new().add_modifier(Modifier::REVERSED);
+    let mut spans = Vec::new();
+    for (k, what) in help(app) {
+        spans.push(Span::styled(format!(" {k} "), key));
+        spans.push(Span::raw(format!(" {what} ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
