@@ -251,6 +251,20 @@ fn a_change_is_saved_audited_applied_to_calls_and_stored() {
         pbx.log_text()
     );
     pbx.wait_for_all(&["ringing", "employee=104"]);
+    let status = ala.ask(json!({"request": "status"}));
+    let calls = status["calls"].as_array().expect("calls");
+    assert_eq!(calls.len(), 1, "{status}");
+    assert_eq!(calls[0]["caller"], "105", "{status}");
+    assert_eq!(calls[0]["state"], "ringing 104 in office", "{status}");
+    let office_queue = status["queues"]
+        .as_array()
+        .and_then(|q| q.iter().find(|q| q["group"] == "office"))
+        .expect("the office queue");
+    assert_eq!(
+        office_queue["waiting"].as_array().map(Vec::len),
+        Some(1),
+        "{status}"
+    );
     caller.hangup();
     drop(caller);
     drop(four);
