@@ -265,6 +265,23 @@ fn a_change_is_saved_audited_applied_to_calls_and_stored() {
         Some(1),
         "{status}"
     );
+    // The subscriber is shown the ringing call too (a paced status event).
+    let pushed = loop {
+        let m = watcher.receive().expect("a status event with the call");
+        let event = &m["event"];
+        let ringing = event["calls"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["state"] == "ringing 104 in office"));
+        if event["event"] == "status" && ringing {
+            break event.clone();
+        }
+    };
+    assert!(
+        pushed["registrations"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["user"] == "105")),
+        "{pushed}"
+    );
     caller.hangup();
     drop(caller);
     drop(four);
