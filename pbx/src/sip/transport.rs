@@ -28,6 +28,10 @@
 //!   synced, or a file removed), when the switch asks ([`Output::Voicemail`]); then every
 //!   mailbox is read again and fed back ([`Input::Mailboxes`]) for message-waiting
 //!   indication. A few small files per message left or heard: not worth a worker.
+//! - **The control socket** ([`crate::control::server`]) reaches the loop through one channel:
+//!   a stored configuration is applied here with [`Switch::replace_config`] (calls go on), and
+//!   status is taken here. Status events are paced ([`Pacer`]) and built only while someone
+//!   is subscribed.
 
 use std::collections::HashMap;
 use std::future::pending;
