@@ -13,6 +13,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use firmware_config::system::Transport;
 
+use crate::control::protocol::Revision;
+use crate::control::server::{ControlServer, Setup};
 use crate::media;
 use crate::notify::{self, Notifier};
 use crate::routing::{Crm, Router};
@@ -47,6 +49,7 @@ pub fn run(dir: &Path, digest: crate::cli::Digest) -> Result<(), DaemonError> {
     let mut store = ConfigStore::new(dir);
     let startup = store.startup()?;
     report_startup(&startup);
+    let revision = revision_of(&startup, &store);
     let config = startup.into_config();
     log_services(&config);
     // The key of digest nonces and To tags: new at every start, so nonces from before a
@@ -66,13 +69,26 @@ pub fn run(dir: &Path, digest: crate::cli::Digest) -> Result<(), DaemonError> {
         digest,
         ..Options::default()
     };
-    runtime.block_on(serve(Arc::new(config), secret, options))?;
+    let config = Arc::new(config);
+    let control = Setup {
+        socket: config.system.control_socket.as_str().into(),
+        data_dir: config.system.data_dir.as_str().into(),
+        store,
+        revision,
+        config: Arc::clone(&config),
+    };
+    runtime.block_on(serve(config, secret, options, control))?;
     info!("shutting down");
     Ok(())
 }
 
 /// Binds the SIP addresses, says `ready`, and serves until a signal; then ends every call.
-async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Result<(), DaemonError> {
+async fn serve(
+    config: Arc<Config>,
+    secret: [u8; 32],
+    options: Options,
+    control: Setup,
+) -> Result<(), DaemonError> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Runtime)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Runtime)?;
@@ -84,6 +100,7 @@ async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Resul
         Path::new(config.system.data_dir.as_str()),
         Arc::clone(&config),
     );
+    let _control = start_control(control, &mut listeners);
     for (transport, address) in listeners.local_addrs() {
         info!("SIP listening on {} {address}", transport_name(transport));
     }
@@ -113,6 +130,37 @@ async fn serve(config: Arc<Config>, secret: [u8; 32], options: Options) -> Resul
         .run(switch, |command| engine.apply(command), media_rx, stop)
         .await;
     Ok(())
+}
+
+/// The revision of the configuration the daemon starts on: the stored generation (0 when
+/// running on a fallback that is not stored).
+fn revision_of(startup: &Startup, store: &ConfigStore) -> Revision {
+    match startup {
+        Startup::Loaded { generation, .. } => *generation,
+        Startup::Created { .. } => store
+            .load()
+            .ok()
+            .and_then(|l| l.value.map(|(_, generation, _, _)| generation))
+            .unwrap_or(0),
+        Startup::Fallback { .. } => 0,
+    }
+}
+
+/// Opens the control socket and links it to the SIP loop. Calls are served without it, so a
+/// failure is logged loudly, not fatal.
+fn start_control(setup: Setup, listeners: &mut Listeners) -> Option<ControlServer> {
+    let revision = setup.revision;
+    match ControlServer::start(setup) {
+        Ok((server, link)) => {
+            info!(path = %server.socket().display(), revision, "control socket listening");
+            listeners.control_by(link);
+            Some(server)
+        }
+        Err(e) => {
+            error!(error = %e, "NO CONTROL SOCKET: the console cannot connect");
+            None
+        }
+    }
 }
 
 /// Starts the webhook worker on `<data_dir>/outbox`. Without it calls are still served, so a

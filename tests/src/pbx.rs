@@ -160,6 +160,30 @@ fn text<const N: usize>(s: &str) -> Text<N> {
     Text::new(s).unwrap_or_else(|e| panic!("{s:?} does not fit: {e:?}"))
 }
 
+/// Starts `centrala` on the store in `dir`, its log read line by line into the receiver.
+fn spawn(dir: &Path) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(bin("centrala"))
+        .arg("--config-dir")
+        .arg(dir.join("store"))
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start centrala");
+    let (tx, log_rx) = mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, log_rx)
+}
+
 /// A running daemon with its temporary directory, SIP port and log. Dropping it kills the
 /// daemon (also when the test panics); [`Pbx::stop`] stops it cleanly and checks that.
 pub struct Pbx {
@@ -191,26 +215,7 @@ impl Pbx {
         let mut config = test_config(&exported, port, rtp_first, dir.path());
         edit(&mut config);
         import(dir.path(), &config, &dir.path().join("config.toml"));
-
-        let mut child = Command::new(bin("centrala"))
-            .arg("--config-dir")
-            .arg(dir.path().join("store"))
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start centrala");
-        let (tx, log_rx) = mpsc::channel();
-        let stderr = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (child, log_rx) = spawn(dir.path());
         let mut pbx = Pbx {
             child,
             dir,
@@ -219,12 +224,29 @@ impl Pbx {
             log_rx,
             log: Vec::new(),
         };
-        pbx.wait_for("ready");
-        for t in ["udp", "tcp"] {
-            let line = format!("SIP listening on {t} 127.0.0.1:{port}");
-            assert!(pbx.log_text().contains(&line), "{}", pbx.log_text());
-        }
+        pbx.wait_ready();
         pbx
+    }
+
+    fn wait_ready(&mut self) {
+        self.wait_for("ready");
+        for t in ["udp", "tcp"] {
+            let line = format!("SIP listening on {t} 127.0.0.1:{}", self.port);
+            assert!(self.log_text().contains(&line), "{}", self.log_text());
+        }
+    }
+
+    /// Stops the daemon cleanly (as [`Pbx::stop`]) and starts it again on the same directory
+    /// (the same store, data and ports); returns the first run's log. The log read from now
+    /// on is the new run's.
+    pub fn restart(&mut self) -> String {
+        let log = self.terminate();
+        let (child, log_rx) = spawn(self.dir.path());
+        self.child = child;
+        self.log_rx = log_rx;
+        self.log.clear();
+        self.wait_ready();
+        log
     }
 
     /// The SIP port (UDP and TCP) on 127.0.0.1.
@@ -333,6 +355,10 @@ impl Pbx {
     /// Stops the daemon with SIGTERM, checks it exits cleanly (within [`LOG_WAIT`]), and
     /// returns the whole log.
     pub fn stop(mut self) -> String {
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> String {
         let status = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())

@@ -1,4 +1,13 @@
 //! The control socket: how the console (and tests) read and change the running PBX.
-//! [`protocol`] is the wire format, shared with `centrala-console`.
+//!
+//! - [`protocol`] is the wire format, shared with `centrala-console`;
+//! - [`core`] decides requests (revisions, conflicts, validation), sans-IO;
+//! - [`audit`] is the append-only audit log of accepted changes;
+//! - [`status`] takes the live state from the switch and paces its events;
+//! - [`server`] is the tokio shell: the Unix socket, connections, storing and applying.
 
+pub mod audit;
+pub mod core;
 pub mod protocol;
+pub mod server;
+pub mod status;

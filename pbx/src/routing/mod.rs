@@ -39,6 +39,49 @@ use staff::Staff;
 /// How long a directly dialled employee rings before the call goes to their voicemail.
 pub const DIRECT_RING_SECS: i64 = 30;
 
+/// A call as the router sees it, in words (see [`Router::call_summaries`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSummary {
+    /// The call.
+    pub id: CallId,
+    /// Who calls.
+    pub caller: String,
+    /// Where it stands: `arriving`, `ringing 101`, `waiting in sales`, `talking to 102`…
+    pub state: String,
+    /// Since when it is in that state.
+    pub since: DateTime<Utc>,
+}
+
+fn summary(id: CallId, call: &Call) -> CallSummary {
+    let list = |v: &[Extension]| {
+        v.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (state, since) = match &call.state {
+        State::Arriving => ("arriving".to_owned(), call.offered_at),
+        State::Direct { employee, .. } => (format!("ringing {employee}"), call.offered_at),
+        State::Queued(q) if q.ringing.is_empty() => {
+            (format!("waiting in {}", q.group), q.entered_at)
+        }
+        State::Queued(q) => (
+            format!("ringing {} in {}", list(&q.ringing), q.group),
+            q.entered_at,
+        ),
+        State::Connected { employee, at, .. } => (format!("talking to {employee}"), *at),
+        State::Transferring { target, .. } => {
+            (format!("transferring to {target}"), call.offered_at)
+        }
+    };
+    CallSummary {
+        id,
+        caller: call.caller.to_string(),
+        state,
+        since,
+    }
+}
+
 /// The call-routing state machine.
 #[derive(Debug)]
 pub struct Router {
@@ -180,6 +223,17 @@ impl Router {
     /// The number of calls the router is handling.
     pub fn active_calls(&self) -> usize {
         self.calls.len()
+    }
+
+    /// Every call the router is handling, for a status display, oldest first.
+    pub fn call_summaries(&self) -> Vec<CallSummary> {
+        let mut out: Vec<CallSummary> = self
+            .calls
+            .iter()
+            .map(|(id, call)| summary(*id, call))
+            .collect();
+        out.sort_by_key(|c| (c.since, c.id));
+        out
     }
 
     fn emit(&mut self, o: Output) {

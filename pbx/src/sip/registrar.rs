@@ -337,6 +337,14 @@ impl Registrar {
         AuthFailure::Challenge { www_authenticate }
     }
 
+    /// Every binding not yet expired at `now`, by device user name (read-only, for status).
+    pub fn bindings(&self, now: DateTime<Utc>) -> impl Iterator<Item = &Binding> + '_ {
+        self.bindings
+            .values()
+            .flatten()
+            .filter(move |b| b.expires_at > now)
+    }
+
     /// All live contacts of all devices of the employee: where to ring them.
     pub fn contacts_of(&self, now: DateTime<Utc>, extension: &Extension) -> Vec<Binding> {
         self.live(now)

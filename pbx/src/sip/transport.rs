@@ -28,6 +28,10 @@
 //!   synced, or a file removed), when the switch asks ([`Output::Voicemail`]); then every
 //!   mailbox is read again and fed back ([`Input::Mailboxes`]) for message-waiting
 //!   indication. A few small files per message left or heard: not worth a worker.
+//! - **The control socket** ([`crate::control::server`]) reaches the loop through one channel:
+//!   a stored configuration is applied here with [`Switch::replace_config`] (calls go on), and
+//!   status is taken here. Status events are paced ([`Pacer`]) and built only while someone
+//!   is subscribed.
 
 use std::collections::HashMap;
 use std::future::pending;
@@ -51,8 +55,11 @@ use super::endpoint::{Event, Input, Output};
 use super::registrar::MAX_EXPIRES;
 use super::transaction::Bytes;
 use super::wire::StreamFramer;
+use crate::control::protocol::Event as ControlEvent;
+use crate::control::server::{SwitchCommand, SwitchLink};
+use crate::control::status::{self, Pacer};
 use crate::media;
-use crate::notify::Notifier;
+use crate::notify::{self, Notifier};
 use crate::routing;
 use crate::switch::{self, Switch};
 use crate::voicemail::{self, Change, VoicemailStore};
@@ -110,6 +117,7 @@ pub struct Listeners {
     tcp: Vec<(TcpListener, SocketAddr)>,
     notify: Option<Notifier>,
     voicemail: Option<Voicemail>,
+    control: Option<SwitchLink>,
 }
 
 /// The voicemail store and the configuration naming its mailboxes.
@@ -180,6 +188,7 @@ impl Listeners {
             tcp: Vec::new(),
             notify: None,
             voicemail: None,
+            control: None,
         };
         for l in listen {
             let error = |source| BindError {
@@ -218,6 +227,12 @@ impl Listeners {
         self.voicemail = Some(Voicemail { store, config });
     }
 
+    /// Serves the control socket's requests while serving: new configurations are applied to
+    /// the running switch, status is taken from it, and events go to subscribers.
+    pub fn control_by(&mut self, link: SwitchLink) {
+        self.control = Some(link);
+    }
+
     /// Serves SIP with `switch`, carrying out media commands with `media` and feeding it the
     /// media engine's asynchronous events from `media_events`, until `stop` completes; then
     /// ends every call (BYE, CANCEL, 503) and keeps serving for [`SHUTDOWN_GRACE`] so those
@@ -251,14 +266,20 @@ impl Listeners {
         let mut connections: HashMap<SocketAddr, (u64, mpsc::Sender<Bytes>)> = HashMap::new();
         tokio::pin!(stop);
         let mut stopping: Option<Instant> = None;
-        if let Some(vm) = &self.voicemail {
+        let mut voicemail = self.voicemail;
+        if let Some(vm) = &voicemail {
             endpoint.handle_input(Utc::now(), vm.read());
         }
+        let (mut commands, events) = match self.control {
+            Some(link) => (Some(link.commands), Some(link.events)),
+            None => (None, None),
+        };
+        let mut pacer = Pacer::new(status::MIN_GAP);
         loop {
             while let Some(output) = endpoint.poll_output() {
                 match output {
                     switch::Output::Sip(Output::Voicemail(change)) => {
-                        if let Some(vm) = &self.voicemail {
+                        if let Some(vm) = &voicemail {
                             vm.apply(&change);
                             endpoint.handle_input(Utc::now(), vm.read());
                         }
@@ -270,8 +291,14 @@ impl Listeners {
                         }
                     }
                     switch::Output::Routed(o) => {
-                        if let (Some(n), routing::Output::Notify(x)) = (&self.notify, &o) {
-                            n.notify(x);
+                        if let routing::Output::Notify(x) = &o {
+                            if let Some(n) = &self.notify {
+                                n.notify(x);
+                            }
+                            tell(&events, || ControlEvent::Notification {
+                                employees: x.employees.clone(),
+                                text: notify::event::text(x),
+                            });
                         }
                         log_routed(&o);
                     }
@@ -289,12 +316,19 @@ impl Listeners {
                 let wait = (at - Utc::now()).to_std().unwrap_or_default();
                 Instant::now() + wait
             });
+            // Status events only while someone listens.
+            let status_due = events
+                .as_ref()
+                .filter(|e| e.receiver_count() > 0)
+                .and_then(|_| pacer.poll_timeout(Instant::now().into_std()))
+                .map(Instant::from_std);
             tokio::select! {
                 inbound = rx.recv() => match inbound {
                     None => return,
                     Some(Inbound::Message { from, transport, bytes }) => {
                         let input = Input::Received { from, transport, bytes };
                         endpoint.handle_input(Utc::now(), input);
+                        pacer.touch();
                     }
                     Some(Inbound::Connected { peer, id, send }) => {
                         connections.insert(peer, (id, send));
@@ -307,8 +341,25 @@ impl Listeners {
                 },
                 Some(event) = media_events.recv() => {
                     endpoint.handle_input(Utc::now(), Input::Media(event));
+                    pacer.touch();
                 }
-                () = sleep_until_some(deadline) => endpoint.handle_input(Utc::now(), Input::Timeout),
+                () = sleep_until_some(deadline) => {
+                    endpoint.handle_input(Utc::now(), Input::Timeout);
+                    pacer.touch();
+                }
+                command = next_command(&mut commands) => match command {
+                    Some(c) => {
+                        control(&mut endpoint, c, self.notify.as_ref(), voicemail.as_mut());
+                        pacer.touch();
+                    }
+                    None => commands = None,
+                },
+                () = sleep_until_some(status_due), if status_due.is_some() => {
+                    let snapshot = status::snapshot(&endpoint, Utc::now());
+                    if let Some(s) = pacer.offer(Instant::now().into_std(), snapshot) {
+                        tell(&events, || ControlEvent::Status(s));
+                    }
+                }
                 () = &mut stop, if stopping.is_none() => {
                     info!(calls = endpoint.endpoint().calls(), "ending every call");
                     endpoint.handle_input(Utc::now(), Input::Shutdown);
@@ -317,6 +368,55 @@ impl Listeners {
                 () = sleep_until_some(stopping), if stopping.is_some() => return,
             }
         }
+    }
+}
+
+/// Carries out one request of the control socket.
+fn control(
+    switch: &mut Switch,
+    command: SwitchCommand,
+    notifier: Option<&Notifier>,
+    voicemail: Option<&mut Voicemail>,
+) {
+    match command {
+        SwitchCommand::Config(config) => {
+            let webhook_changed = switch.router().config().webhook != config.webhook;
+            switch.replace_config(Utc::now(), Arc::clone(&config));
+            if let (Some(n), true) = (notifier, webhook_changed) {
+                n.configure(config.webhook.clone());
+            }
+            if let Some(vm) = voicemail {
+                vm.config = Arc::clone(&config);
+                switch.handle_input(Utc::now(), vm.read());
+            }
+            info!(
+                calls = switch.endpoint().calls(),
+                "new configuration applied"
+            );
+        }
+        SwitchCommand::Status(reply) => {
+            let _ = reply.send(status::snapshot(switch, Utc::now()));
+        }
+    }
+}
+
+/// The next request of the control socket (never, without one).
+async fn next_command(
+    commands: &mut Option<mpsc::Receiver<SwitchCommand>>,
+) -> Option<SwitchCommand> {
+    match commands {
+        Some(rx) => rx.recv().await,
+        None => pending().await,
+    }
+}
+
+/// Sends an event to the control socket's subscribers, if any (built only then).
+fn tell(
+    events: &Option<tokio::sync::broadcast::Sender<ControlEvent>>,
+    event: impl FnOnce() -> ControlEvent,
+) {
+    if let Some(tx) = events.as_ref().filter(|e| e.receiver_count() > 0) {
+        let _ = tx.send(event());
     }
 }
 

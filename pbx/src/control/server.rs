@@ -1,0 +1,563 @@
+//! The control socket's shell (tokio): a Unix socket at `system.control_socket`, owner only,
+//! one task per connection, one editor task that owns the [`Core`], the store and the audit
+//! log, and a link to the SIP run loop for applying configurations and taking status.
+//!
+//! Decisions:
+//! - **One editor.** Every request that reads or changes the configuration goes to one task,
+//!   so changes are decided one after another against the current revision. The store's
+//!   write and the audit line (both synced to disk) run on tokio's blocking pool, so the SIP
+//!   loop never waits for a disk.
+//! - **Replies in order.** A connection reads a line, answers it, then reads the next.
+//!   Events of a subscription are written between replies.
+//! - **Slow subscribers are dropped.** Events go out through a broadcast channel of
+//!   [`EVENT_BUFFER`]; a connection that falls behind is told with an error reply (id 0) and
+//!   closed. A client that does not read its replies for [`WRITE_TIMEOUT`] is closed. Nothing a
+//!   client does can block the daemon.
+//! - **The socket file**: the parent directory is created; the socket is bound under a
+//!   temporary name, set to 0600 and then renamed into place, so it is never reachable with
+//!   looser permissions. A stale socket file (nobody answers on it) is replaced; a live one
+//!   (another daemon) or a file that is not a socket is an error. The file is removed when the
+//!   server is dropped.
+
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use firmware_config::persist::{ConfigStore, SaveError};
+use firmware_config::Config;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::{debug, error, info, warn};
+
+use super::audit::{AuditLog, Entry};
+use super::core::{Core, Decision};
+use super::protocol::{
+    decode_request, encode_line, Event, FieldProblem, Reply, Request, Revision, ServerMessage,
+    Status, MAX_LINE,
+};
+
+/// Events kept for a subscriber that has not written them out yet.
+pub const EVENT_BUFFER: usize = 256;
+/// How long writing one message to a client may take before the connection is closed.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a status request waits for the SIP loop.
+pub const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connections open at once; more are closed at once.
+pub const MAX_CONNECTIONS: usize = 32;
+/// The longest user name kept from `hello` (longer ones are cut).
+const MAX_USER: usize = 64;
+/// Requests waiting for the editor.
+const JOB_QUEUE: usize = 64;
+/// Commands waiting for the SIP loop.
+const COMMAND_QUEUE: usize = 16;
+/// Pause after a failed accept, so the loop does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// What the control side asks of the running switch.
+#[derive(Debug)]
+pub enum SwitchCommand {
+    /// A new configuration was stored: apply it (without dropping calls).
+    Config(Arc<Config>),
+    /// Take a status now and send it back.
+    Status(oneshot::Sender<Status>),
+}
+
+/// The SIP run loop's end of the control side.
+#[derive(Debug)]
+pub struct SwitchLink {
+    /// What the control side asks.
+    pub commands: mpsc::Receiver<SwitchCommand>,
+    /// Where live events go (to every subscriber).
+    pub events: broadcast::Sender<Event>,
+}
+
+/// What the control server starts with.
+#[derive(Debug)]
+pub struct Setup {
+    /// The socket's path.
+    pub socket: PathBuf,
+    /// Where the audit log is written.
+    pub data_dir: PathBuf,
+    /// The configuration store (changes are saved through it).
+    pub store: ConfigStore,
+    /// The running configuration's revision (the store's generation).
+    pub revision: Revision,
+    /// The running configuration.
+    pub config: Arc<Config>,
+}
+
+/// Why the control socket could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The socket's directory could not be created.
+    #[error("cannot create the control socket's directory {path}: {source}")]
+    Dir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Another process answers on the socket.
+    #[error("another daemon is serving the control socket {0}")]
+    InUse(PathBuf),
+    /// Something else has the socket's name.
+    #[error("{0} exists and is not a socket; it is not replaced")]
+    NotSocket(PathBuf),
+    /// Binding, setting permissions or renaming failed.
+    #[error("cannot listen on the control socket {path}: {source}")]
+    Bind {
+        /// The socket's path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The running control server; dropping it stops serving and removes the socket file.
+#[derive(Debug)]
+pub struct ControlServer {
+    socket: PathBuf,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl ControlServer {
+    /// Opens the socket and starts serving; returns the server and the link the SIP loop
+    /// must serve. Must be called inside the tokio runtime.
+    pub fn start(setup: Setup) -> Result<(ControlServer, SwitchLink), ServerError> {
+        let listener = bind(&setup.socket)?;
+        let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (jobs_tx, jobs) = mpsc::channel(JOB_QUEUE);
+        let editor = Editor {
+            core: Core::new(setup.revision, setup.config),
+            storage: Some(Storage {
+                store: setup.store,
+                audit: AuditLog::new(&setup.data_dir),
+            }),
+            switch: commands_tx.clone(),
+            events: events.clone(),
+        };
+        let peers = Peers {
+            editor: jobs_tx,
+            switch: commands_tx,
+            events: events.clone(),
+        };
+        let tasks = vec![
+            tokio::spawn(editor.run(jobs)),
+            tokio::spawn(accept(listener, peers)),
+        ];
+        let server = ControlServer {
+            socket: setup.socket,
+            tasks,
+        };
+        Ok((server, SwitchLink { commands, events }))
+    }
+
+    /// The socket's path.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        if let Err(e) = std::fs::remove_file(&self.socket) {
+            debug!(error = %e, "control socket file not removed");
+        }
+    }
+}
+
+/// Binds the socket owner-only (see the module documentation).
+fn bind(path: &Path) -> Result<UnixListener, ServerError> {
+    let bind_error = |source| ServerError::Bind {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| ServerError::Dir {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_socket() => {
+            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                return Err(ServerError::InUse(path.to_owned()));
+            }
+            debug!(path = %path.display(), "replacing a stale control socket");
+        }
+        Ok(_) => return Err(ServerError::NotSocket(path.to_owned())),
+        Err(_) => {}
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let temporary = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        name.unwrap_or_default(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&temporary);
+    let listener = UnixListener::bind(&temporary).map_err(bind_error)?;
+    let placed = std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o600))
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if let Err(e) = placed {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(bind_error(e));
+    }
+    Ok(listener)
+}
+
+/// What every connection needs to reach.
+#[derive(Debug, Clone)]
+struct Peers {
+    editor: mpsc::Sender<Job>,
+    switch: mpsc::Sender<SwitchCommand>,
+    events: broadcast::Sender<Event>,
+}
+
+async fn accept(listener: UnixListener, peers: Peers) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) if connections.len() >= MAX_CONNECTIONS => {
+                    debug!(limit = MAX_CONNECTIONS, "too many control connections; closed");
+                    drop(stream);
+                }
+                Ok((stream, _)) => {
+                    let connection = Connection::new(peers.clone());
+                    connections.spawn(connection.run(stream));
+                }
+                Err(e) => {
+                    warn!(error = %e, "control socket accept failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+/// One client.
+struct Connection {
+    peers: Peers,
+    /// Who the audit log names (from `hello`).
+    user: String,
+    subscription: Option<broadcast::Receiver<Event>>,
+}
+
+/// One line read, or why not.
+enum Line {
+    Got(Vec<u8>),
+    TooLong,
+    End,
+}
+
+/// What woke a connection up.
+enum Step {
+    Read(std::io::Result<Line>),
+    Event(Result<Event, RecvError>),
+}
+
+impl Connection {
+    fn new(peers: Peers) -> Connection {
+        Connection {
+            peers,
+            user: "unknown".to_owned(),
+            subscription: None,
+        }
+    }
+
+    async fn run(mut self, stream: UnixStream) {
+        let (read, mut write) = stream.into_split();
+        let mut reader = BufReader::new(read);
+        let mut buf = Vec::new();
+        loop {
+            let step = tokio::select! {
+                line = read_line(&mut reader, &mut buf) => Step::Read(line),
+                event = next_event(&mut self.subscription) => Step::Event(event),
+            };
+            let (message, close) = match step {
+                Step::Read(Ok(Line::Got(bytes))) => (self.serve_line(&bytes).await, false),
+                Step::Read(Ok(Line::TooLong)) => {
+                    let why = format!("the line is longer than {MAX_LINE} bytes; closing");
+                    (Some(reply(0, error(why))), true)
+                }
+                Step::Read(Ok(Line::End)) => break,
+                Step::Read(Err(e)) => {
+                    debug!(error = %e, "control connection read failed");
+                    break;
+                }
+                Step::Event(Ok(event)) => (Some(ServerMessage::Event { event }), false),
+                Step::Event(Err(RecvError::Lagged(n))) => {
+                    let why = format!("too slow: {n} events were lost; closing (reconnect)");
+                    (Some(reply(0, error(why))), true)
+                }
+                Step::Event(Err(RecvError::Closed)) => {
+                    self.subscription = None;
+                    (None, false)
+                }
+            };
+            if let Some(m) = message {
+                if !send(&mut write, &m).await {
+                    break;
+                }
+            }
+            if close {
+                break;
+            }
+        }
+        let _ = write.shutdown().await;
+    }
+
+    /// Answers one line (nothing for an empty one).
+    async fn serve_line(&mut self, bytes: &[u8]) -> Option<ServerMessage> {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Some(reply(0, error("the line is not UTF-8".into())));
+        };
+        let text = text.trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            return None;
+        }
+        match decode_request(text) {
+            Ok(m) => Some(reply(m.id, self.serve(m.request).await)),
+            Err(e) => Some(reply(id_of(text), error(e.to_string()))),
+        }
+    }
+
+    async fn serve(&mut self, request: Request) -> Reply {
+        match request {
+            Request::Status => self.status().await,
+            Request::Subscribe => {
+                self.subscription = Some(self.peers.events.subscribe());
+                Reply::Subscribed
+            }
+            request => {
+                if let Request::Hello { user, .. } = &request {
+                    self.user = user_name(user);
+                }
+                self.edit(request).await
+            }
+        }
+    }
+
+    async fn edit(&self, request: Request) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        let job = Job {
+            user: self.user.clone(),
+            request,
+            reply: tx,
+        };
+        if self.peers.editor.send(job).await.is_err() {
+            return error("the configuration editor has stopped".into());
+        }
+        rx.await
+            .unwrap_or_else(|_| error("the configuration editor has stopped".into()))
+    }
+
+    async fn status(&self) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        let asked = self.peers.switch.try_send(SwitchCommand::Status(tx));
+        if asked.is_err() {
+            return error("the switch is busy or not running".into());
+        }
+        match tokio::time::timeout(STATUS_TIMEOUT, rx).await {
+            Ok(Ok(status)) => Reply::Status(status),
+            _ => error("the switch did not answer".into()),
+        }
+    }
+}
+
+/// The user name the audit log will name: trimmed, cut, `unknown` when empty.
+fn user_name(user: &str) -> String {
+    let user: String = user.trim().chars().take(MAX_USER).collect();
+    if user.is_empty() {
+        "unknown".to_owned()
+    } else {
+        user
+    }
+}
+
+/// The request id of a line that did not decode, if it has one (so the client can match the
+/// error), else 0.
+fn id_of(text: &str) -> u64 {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("id").and_then(serde_json::Value::as_u64))
+        .unwrap_or(0)
+}
+
+fn reply(id: u64, reply: Reply) -> ServerMessage {
+    ServerMessage::Reply { id, reply }
+}
+
+fn error(message: String) -> Reply {
+    Reply::Error { message }
+}
+
+/// Writes one message; false when the connection is unusable (error or too slow).
+async fn send(write: &mut OwnedWriteHalf, message: &ServerMessage) -> bool {
+    let line = encode_line(message);
+    match tokio::time::timeout(WRITE_TIMEOUT, write.write_all(line.as_bytes())).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            debug!(error = %e, "control connection write failed");
+            false
+        }
+        Err(_) => {
+            debug!("control client does not read; closed");
+            false
+        }
+    }
+}
+
+/// Reads up to a newline, at most [`MAX_LINE`] bytes before it. Cancel safe: what was read
+/// stays in `buf` for the next call.
+async fn read_line(
+    reader: &mut BufReader<OwnedReadHalf>,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Line> {
+    loop {
+        let room = (MAX_LINE + 1).saturating_sub(buf.len()) as u64;
+        let n = (&mut *reader).take(room).read_until(b'\n', buf).await?;
+        if buf.ends_with(b"\n") {
+            return Ok(Line::Got(std::mem::take(buf)));
+        }
+        if buf.len() > MAX_LINE {
+            return Ok(Line::TooLong);
+        }
+        if n == 0 {
+            return Ok(Line::End);
+        }
+    }
+}
+
+async fn next_event(
+    subscription: &mut Option<broadcast::Receiver<Event>>,
+) -> Result<Event, RecvError> {
+    match subscription {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A request for the editor.
+struct Job {
+    user: String,
+    request: Request,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// The store and the audit log, moved to the blocking pool for each change.
+struct Storage {
+    store: ConfigStore,
+    audit: AuditLog,
+}
+
+impl Storage {
+    /// Saves `after` and records the change; the revision it got.
+    fn commit(&mut self, by: &str, before: &Config, after: &Config) -> Result<Revision, SaveError> {
+        let written = self.store.save(after)?;
+        let entry = Entry::new(Utc::now(), by, written.generation, before, after);
+        self.audit.record(&entry);
+        Ok(written.generation)
+    }
+}
+
+/// Owns the core and the storage; decides and stores changes one at a time.
+struct Editor {
+    core: Core,
+    storage: Option<Storage>,
+    switch: mpsc::Sender<SwitchCommand>,
+    events: broadcast::Sender<Event>,
+}
+
+impl Editor {
+    async fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
+        while let Some(job) = jobs.recv().await {
+            let answer = match self.core.handle(&job.request) {
+                Decision::Reply(r) => r,
+                Decision::Save { config, .. } => self.store(&job.user, config).await,
+            };
+            let _ = job.reply.send(answer);
+        }
+    }
+
+    async fn store(&mut self, user: &str, config: Arc<Config>) -> Reply {
+        let Some(mut storage) = self.storage.take() else {
+            self.core.save_failed();
+            return error("the configuration store is not available".into());
+        };
+        let before = Arc::clone(self.core.config());
+        let by = user.to_owned();
+        let after = Arc::clone(&config);
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = storage.commit(&by, &before, &after);
+            (storage, result)
+        })
+        .await;
+        let result = match joined {
+            Ok((storage, result)) => {
+                self.storage = Some(storage);
+                result
+            }
+            Err(e) => {
+                error!(error = %e, "storing the configuration failed; the store is lost until restart");
+                self.core.save_failed();
+                return error("storing the configuration failed".into());
+            }
+        };
+        match result {
+            Ok(revision) => self.applied(revision, user).await,
+            Err(SaveError::Invalid(problems)) => {
+                self.core.save_failed();
+                let problems = problems
+                    .iter()
+                    .map(|p| FieldProblem {
+                        path: p.location.to_string(),
+                        message: p.kind.to_string(),
+                    })
+                    .collect();
+                Reply::Invalid { problems }
+            }
+            Err(e) => {
+                self.core.save_failed();
+                warn!(error = %e, "configuration change not stored");
+                error(e.to_string())
+            }
+        }
+    }
+
+    /// The change is stored as `revision`: make it current, apply it, tell everyone.
+    async fn applied(&mut self, revision: Revision, user: &str) -> Reply {
+        let Some(saved) = self.core.saved(revision, user) else {
+            return error("the change was stored but not pending (a bug)".into());
+        };
+        if self
+            .switch
+            .send(SwitchCommand::Config(Arc::clone(&saved.config)))
+            .await
+            .is_err()
+        {
+            warn!(
+                revision,
+                "the switch is not running: the change applies at the next start"
+            );
+        }
+        // No subscribers is not an error.
+        let _ = self.events.send(saved.event);
+        info!(revision, by = %user, "configuration change stored and applied");
+        saved.reply
+    }
+}
+
+#[cfg(test)]
+mod tests;
