@@ -139,12 +139,13 @@ fn a_change_is_saved_audited_applied_to_calls_and_stored() {
 
     let mut office = before.clone();
     office["distribution"] = json!("simultaneously");
-    // First in the list: with `simultaneously` the router ends the pass when the first
-    // member cannot take the call (101–103 have no phones here), reported separately.
+    // Last in the list, behind 101–103 who have no phones here: with `simultaneously` the
+    // router must still ring 104 (it used to end the pass at the first member who could not
+    // take the call).
     office["members"]
         .as_array_mut()
         .expect("members")
-        .insert(0, json!("104"));
+        .push(json!("104"));
     let saved = ala.replace_group(base, &office);
     assert_eq!(saved, json!({"reply": "saved", "revision": base + 1}));
 

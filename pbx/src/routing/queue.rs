@@ -250,15 +250,15 @@ impl Router {
         let order = rotated(&group.members, q.pass_start);
         let mut picked = Vec::new();
         let mut checked = 0;
+        // Ringing everyone at once is one step: a step after it means the pass is over.
+        let at_once_done =
+            group.distribution == Distribution::Simultaneously && !q.tried.is_empty();
         for m in order {
             let k = key(m);
             if q.tried.contains(&k) {
                 continue;
             }
-            if group.distribution == Distribution::Simultaneously
-                && !q.tried.is_empty()
-                && picked.is_empty()
-            {
+            if at_once_done {
                 break; // Everyone rung at once already had their turn: the pass is over.
             }
             q.tried.push(k);

@@ -98,6 +98,22 @@ fn simultaneously_rings_every_free_member_and_the_first_answer_wins() {
     assert!(h.answer(1, "101").is_empty());
 }
 
+// A regression: when the first member of the rotation cannot take the call, the others are
+// still rung at once (the pass used to end there, ringing nobody).
+#[test]
+fn simultaneously_rings_the_others_when_the_first_member_is_away() {
+    let mut h = Harness::new(office(
+        Distribution::Simultaneously,
+        Unanswered::ForwardToLastMember,
+    ));
+    h.feed(Input::Presence {
+        employee: ext("101"),
+        presence: Presence::OnBreak,
+    });
+    let out = h.call_entry(1, "+48 601 111 111", "main");
+    assert_eq!(rung(&out), ["102", "103"]);
+}
+
 // "ring time: how long one member ... rings before the call moves on"
 #[test]
 fn a_member_rings_exactly_the_ring_time() {
