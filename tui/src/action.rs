@@ -9,6 +9,8 @@ pub enum Mode {
     Normal,
     /// Letters are typed into a field or a search.
     Typing,
+    /// The calendar: ←→ move by the hour, digits and `:` type a time.
+    Calendar,
 }
 
 /// What the administrator asked for.
@@ -52,6 +54,12 @@ pub enum Action {
     Char(char),
     /// Delete the character before the cursor.
     Backspace,
+    /// Open the selected entry point's calendar.
+    Calendar,
+    /// An hour earlier (the calendar).
+    Earlier,
+    /// An hour later (the calendar).
+    Later,
 }
 
 /// The action for a key press, or `None` for a key that means nothing here.
@@ -69,6 +77,7 @@ pub fn action(key: KeyEvent, mode: Mode) -> Option<Action> {
     match mode {
         Mode::Typing => typing(key, ctrl),
         Mode::Normal => normal(key, ctrl),
+        Mode::Calendar => calendar(key, ctrl),
     }
 }
 
@@ -107,6 +116,22 @@ fn normal(key: KeyEvent, ctrl: bool) -> Option<Action> {
     })
 }
 
+fn calendar(key: KeyEvent, ctrl: bool) -> Option<Action> {
+    if ctrl {
+        return None;
+    }
+    Some(match key.code {
+        KeyCode::Left | KeyCode::Char('h') => Action::Earlier,
+        KeyCode::Right | KeyCode::Char('l') => Action::Later,
+        KeyCode::Char(c) if c.is_ascii_digit() || c == ':' => Action::Char(c),
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char('k') => Action::Up,
+        KeyCode::Char('j') => Action::Down,
+        KeyCode::Char('r') => Action::Reload,
+        _ => return None,
+    })
+}
+
 fn letter(c: char) -> Option<Action> {
     Some(match c {
         'q' => Action::Quit,
@@ -122,6 +147,7 @@ fn letter(c: char) -> Option<Action> {
         'p' => Action::Presence,
         'n' => Action::NightSwitch,
         'o' => Action::DayOff,
+        'c' => Action::Calendar,
         '1'..='5' => Action::Tab(c as usize - '1' as usize),
         _ => return None,
     })
@@ -163,6 +189,28 @@ mod tests {
         assert_eq!(action(key(KeyCode::Down), Mode::Typing), Some(Action::Down));
         let shift_up = KeyEvent::new(KeyCode::Up, KeyModifiers::SHIFT);
         assert_eq!(action(shift_up, Mode::Normal), Some(Action::MoveUp));
+    }
+
+    #[test]
+    fn in_the_calendar_arrows_move_by_the_hour_and_digits_type_a_time() {
+        let cal = |code| action(key(code), Mode::Calendar);
+        assert_eq!(cal(KeyCode::Left), Some(Action::Earlier));
+        assert_eq!(cal(KeyCode::Right), Some(Action::Later));
+        assert_eq!(cal(KeyCode::Char('l')), Some(Action::Later));
+        assert_eq!(cal(KeyCode::Char('1')), Some(Action::Char('1')));
+        assert_eq!(cal(KeyCode::Char(':')), Some(Action::Char(':')));
+        assert_eq!(cal(KeyCode::Char('j')), Some(Action::Down));
+        assert_eq!(cal(KeyCode::Enter), Some(Action::Enter));
+        assert_eq!(cal(KeyCode::Esc), Some(Action::Back));
+        assert_eq!(cal(KeyCode::Char('a')), None);
+        assert_eq!(
+            action(key(KeyCode::Char('c')), Mode::Normal),
+            Some(Action::Calendar)
+        );
+        assert_eq!(
+            action(key(KeyCode::Right), Mode::Normal),
+            Some(Action::NextTab)
+        );
     }
 
     #[test]

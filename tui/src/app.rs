@@ -4,6 +4,7 @@
 //! the state and return the [`Command`]s (requests) the event loop should send; the time is
 //! given in [`App::now`]. The screens draw this state (`ui`).
 
+mod calendar;
 mod editors;
 mod employee;
 mod entry;
@@ -20,6 +21,7 @@ use pbx::control::protocol::{
 use crate::action::{Action, Mode};
 use crate::describe::Change;
 
+pub use calendar::{parse_time, Calendar, Day, Hour, View as CalendarView, DAYS};
 pub use editors::{Editor, GroupRow, ItemEditor, ScheduleRow};
 pub use employee::EmployeeRow;
 pub use entry::EntryRow;
@@ -156,6 +158,8 @@ pub struct App {
     pub editor: Option<Editor>,
     /// The open overlay, if any.
     pub overlay: Option<Overlay>,
+    /// The open calendar of an entry point, if any.
+    pub calendar: Option<Calendar>,
     /// The status line.
     pub note: Option<Note>,
     /// True once the administrator asked to leave.
@@ -179,6 +183,7 @@ impl App {
             selected: [0; 5],
             editor: None,
             overlay: None,
+            calendar: None,
             note: None,
             quit: false,
             rebase_on_reload: false,
@@ -207,6 +212,7 @@ impl App {
     pub fn mode(&self) -> Mode {
         match self.overlay {
             Some(Overlay::Input(_) | Overlay::Picker(_)) => Mode::Typing,
+            None if self.calendar.is_some() => Mode::Calendar,
             _ => Mode::Normal,
         }
     }
@@ -219,6 +225,9 @@ impl App {
         }
         if self.overlay.is_some() {
             return self.overlay_action(action);
+        }
+        if self.calendar.is_some() {
+            return self.calendar_action(action);
         }
         if self.editor.is_some() {
             return self.editor_action(action);
@@ -369,6 +378,7 @@ impl App {
             Action::Enter => self.open_editor(),
             Action::Presence => return self.cycle_presence(),
             Action::NightSwitch => self.ask_night_switch(),
+            Action::Calendar if self.tab == Tab::Entries => self.open_calendar(),
             Action::Add if self.tab == Tab::Employees && self.config.is_some() => {
                 self.ask(
                     "New employee: extension",

@@ -68,3 +68,55 @@ pub fn type_text(app: &mut App, text: &str) -> Vec<Command> {
         .flat_map(|c| press(app, KeyCode::Char(c)))
         .collect()
 }
+
+/// Tuesday 20 October 2026, 10:00 in Warsaw: the next 14 days hold the change to winter time
+/// (Sunday 25 October).
+pub fn autumn() -> DateTime<Utc> {
+    "2026-10-20T08:00:00Z".parse().expect("a time")
+}
+
+/// [`office`] with hours-0 (entry-0's schedule, Warsaw, weekdays 08:00–16:00) made to show
+/// every kind of day: Saturday off, Sunday 01:00–05:00 (across the change of clock), the
+/// holiday "All Saints'" on Sunday 1 November 2026, and the night switch closed until
+/// Wednesday 21 October 14:00; entry-1 has no schedule.
+pub fn calendar_office() -> Config {
+    use firmware_config::bounded::{List, Text};
+    use firmware_config::schedule::{DaysOff, Forced, Holiday, NightSwitch};
+    use firmware_config::time::Weekday;
+    let mut c = office();
+    if let Some(s) = c.schedules.as_mut_slice().first_mut() {
+        s.days_off = DaysOff::Days(List::from_slice(&[Weekday::Sat]).expect("fits"));
+        s.hours.sun = List::from_slice(&["01:00-05:00".parse().expect("a range")]).expect("fits");
+        s.holidays
+            .push(Holiday {
+                name: Text::new("All Saints'").expect("fits"),
+                start: "2026-11-01".parse().expect("a date"),
+                end: None,
+                yearly: true,
+            })
+            .expect("room");
+        s.night_switch = Some(NightSwitch {
+            state: Forced::Closed,
+            until: "2026-10-21T12:00:00Z".parse().expect("an instant"),
+        });
+    }
+    if let Some(e) = c.entry_points.as_mut_slice().get_mut(1) {
+        e.schedule = None;
+    }
+    c
+}
+
+/// A console at `now` that has loaded [`calendar_office`], on the entry points' tab.
+pub fn calendar_app(now: DateTime<Utc>) -> App {
+    let mut app = loaded();
+    app.now = now;
+    app.on_reply(
+        &Request::GetConfig,
+        Reply::Config {
+            revision: 4,
+            config: Box::new(calendar_office()),
+        },
+    );
+    type_text(&mut app, "5");
+    app
+}

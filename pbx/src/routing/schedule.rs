@@ -14,8 +14,14 @@
 //! Ranges are compared by wall-clock time, so daylight saving needs no special case: a range
 //! that starts in the skipped hour opens at the first moment after it, and both occurrences of
 //! a repeated hour count the same.
+//!
+//! [`stretches`] turns the rule into a plan (the stretches of one status between two moments)
+//! for the console's calendar, by asking [`status`] itself at every moment it may change.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+    Timelike, Utc,
+};
 use chrono_tz::Tz;
 use firmware_config::schedule::{DaysOff, Forced, Holiday, Schedule};
 use firmware_config::time::{Date, TimeRange, Weekday};
@@ -169,17 +175,55 @@ pub fn is_day_off(schedule: &Schedule, day: Weekday) -> bool {
     }
 }
 
-/// `now` as a wall-clock date and time in the named zone; UTC if the name is unknown (or the
-/// moment is so far out that the local time cannot be represented).
-fn wall_clock(zone: &str, now: DateTime<Utc>) -> NaiveDateTime {
-    let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
-    let utc = now.naive_utc();
-    let offset = tz.offset_from_utc_datetime(&utc).fix();
-    utc.checked_add_offset(offset).unwrap_or(utc)
+/// A stretch of time during which the status of an entry point does not change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stretch {
+    /// Its first moment.
+    pub from: DateTime<Utc>,
+    /// The first moment after it.
+    pub to: DateTime<Utc>,
+    /// The status at every moment of it, as [`status`] gives it.
+    pub status: Status,
 }
 
-/// Why ranges that start on `date` are closed: a holiday first, then a day off.
-fn closure(schedule: &Schedule, date: NaiveDate) -> Option<Reason> {
+/// The stretches of one status that make up `[from, to)`, in order, without gaps; two
+/// neighbours never have the same status. Empty when `to` is not after `from`.
+///
+/// Found by asking [`status`] at every moment where its answer may change (the night switch's
+/// end, local midnights, changes of UTC offset and the wall-clock starts and ends of ranges),
+/// so it can never disagree with the router. The work grows with the number of days.
+pub fn stretches(
+    schedule: Option<&Schedule>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Stretch> {
+    let mut cuts = schedule.map_or_else(Vec::new, |s| changes(s, from, to));
+    cuts.retain(|t| from < *t && *t < to);
+    cuts.push(from);
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out: Vec<Stretch> = Vec::new();
+    for (i, &at) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).copied().unwrap_or(to);
+        if end <= at {
+            continue;
+        }
+        let now = status(schedule, at);
+        match out.last_mut() {
+            Some(last) if last.status == now => last.to = end,
+            _ => out.push(Stretch {
+                from: at,
+                to: end,
+                status: now,
+            }),
+        }
+    }
+    out
+}
+
+/// Why ranges that start on a local `date` are closed: a holiday first, then a day off;
+/// `None` on a working day.
+pub fn closure(schedule: &Schedule, date: NaiveDate) -> Option<Reason> {
     if let Some(h) = holiday_on(schedule, date) {
         return Some(Reason::Holiday {
             name: h.name.to_string(),
@@ -187,6 +231,123 @@ fn closure(schedule: &Schedule, date: NaiveDate) -> Option<Reason> {
     }
     let day = weekday(date);
     is_day_off(schedule, day).then_some(Reason::DayOff { day })
+}
+
+/// `now` as a wall-clock date and time in the named zone; UTC if the name is unknown (or the
+/// moment is so far out that the local time cannot be represented).
+pub fn wall_clock(zone: &str, now: DateTime<Utc>) -> NaiveDateTime {
+    let tz = zone_or_utc(zone);
+    let utc = now.naive_utc();
+    let offset = tz.offset_from_utc_datetime(&utc).fix();
+    utc.checked_add_offset(offset).unwrap_or(utc)
+}
+
+/// The first moment at which the named zone's wall clock shows `local` (the earlier of two in
+/// a repeated hour); for a time skipped by a change of offset, the moment of the change (when
+/// the clock first shows a later time). UTC if the zone is unknown; `None` only out of range.
+pub fn local_moment(zone: &str, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    let tz = zone_or_utc(zone);
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(a, b) => Some(a.min(b).with_timezone(&Utc)),
+        LocalResult::None => {
+            let guess = local.and_utc();
+            let day = chrono::Duration::days(1);
+            offset_change(
+                tz,
+                guess.checked_sub_signed(day)?,
+                guess.checked_add_signed(day)?,
+            )
+        }
+    }
+}
+
+/// The zone of that name, or UTC.
+fn zone_or_utc(zone: &str) -> Tz {
+    zone.parse().unwrap_or(Tz::UTC)
+}
+
+/// The moments in which the status of `schedule` may change, around `[from, to]`.
+fn changes(schedule: &Schedule, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let tz = zone_or_utc(&schedule.time_zone);
+    let mut out = Vec::new();
+    if let Some(t) = schedule
+        .night_switch
+        .as_ref()
+        .and_then(|s| DateTime::from_timestamp(s.until.0, 0))
+    {
+        out.push(t);
+    }
+    // A range listed under the day before `from`'s date may still run; none from earlier.
+    let zone = &schedule.time_zone;
+    let first = wall_clock(zone, from).date().pred_opt();
+    let last = wall_clock(zone, to).date().succ_opt();
+    let (Some(mut date), Some(last)) = (first, last) else {
+        return out;
+    };
+    while date <= last {
+        day_changes(schedule, tz, date, &mut out);
+        match date.succ_opt() {
+            Some(next) => date = next,
+            None => break,
+        }
+    }
+    out
+}
+
+/// The moments on or after a local `date` where the status may change because of that date:
+/// its midnight, a change of offset before the next midnight, and its ranges' starts and ends.
+fn day_changes(schedule: &Schedule, tz: Tz, date: NaiveDate, out: &mut Vec<DateTime<Utc>>) {
+    let midnight = date.and_time(NaiveTime::MIN);
+    let next = midnight.checked_add_signed(chrono::Duration::days(1));
+    let zone = &schedule.time_zone;
+    if let (Some(a), Some(b)) = (
+        local_moment(zone, midnight),
+        next.and_then(|n| local_moment(zone, n)),
+    ) {
+        out.extend(offset_change(tz, a, b));
+    }
+    let mut walls = vec![0];
+    for range in schedule.hours.day(weekday(date)).iter() {
+        let (start, end) = span(range);
+        walls.extend([start, end]);
+    }
+    for second in walls {
+        let Some(wall) = midnight.checked_add_signed(chrono::Duration::seconds(i64::from(second)))
+        else {
+            continue;
+        };
+        match tz.from_local_datetime(&wall) {
+            LocalResult::Single(t) => out.push(t.with_timezone(&Utc)),
+            LocalResult::Ambiguous(a, b) => {
+                out.extend([a.with_timezone(&Utc), b.with_timezone(&Utc)]);
+            }
+            // A skipped time: the change of offset, found above, is the moment.
+            LocalResult::None => {}
+        }
+    }
+}
+
+/// The first second in `(a, b]` with `b`'s UTC offset, if `a` and `b` have different offsets
+/// (assumes one change between them, as real zones have within a few days).
+fn offset_change(tz: Tz, a: DateTime<Utc>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let offset = |t: i64| {
+        DateTime::from_timestamp(t, 0).map(|t| tz.offset_from_utc_datetime(&t.naive_utc()).fix())
+    };
+    let (mut lo, mut hi) = (a.timestamp(), b.timestamp());
+    let before = offset(lo);
+    if hi <= lo || before == offset(hi) {
+        return None;
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if offset(mid) == before {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    DateTime::from_timestamp(hi, 0)
 }
 
 fn in_range(day: Weekday, range: &TimeRange, started_previous_day: bool) -> Status {
@@ -1402,5 +1563,204 @@ mod tests {
             reason(Reason::OutsideHours),
             serde_json::json!({"kind": "outside_hours"})
         );
+    }
+
+    // ---- stretches, local moments ---------------------------------------------------------
+
+    fn local_naive(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").expect("local time")
+    }
+
+    /// The stretches as (from, to, open) in UTC text, for short assertions.
+    fn plan(s: Option<&Schedule>, from: &str, to: &str) -> Vec<(String, String, bool)> {
+        stretches(s, utc(from), utc(to))
+            .into_iter()
+            .map(|x| {
+                let f = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%MZ").to_string();
+                (f(x.from), f(x.to), x.status.open)
+            })
+            .collect()
+    }
+
+    fn piece(from: &str, to: &str, open: bool) -> (String, String, bool) {
+        (from.to_string(), to.to_string(), open)
+    }
+
+    #[test]
+    fn without_a_schedule_there_is_one_open_stretch() {
+        let all = stretches(
+            None,
+            utc("2026-11-16T00:00:00Z"),
+            utc("2026-11-30T00:00:00Z"),
+        );
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].status.reason, Reason::NoSchedule);
+        assert!(stretches(
+            None,
+            utc("2026-11-16T00:00:00Z"),
+            utc("2026-11-16T00:00:00Z")
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_working_day_is_closed_open_closed() {
+        let s = hours(schedule(ZONE), Mon, &["09:00-17:00"]);
+        assert_eq!(
+            plan(Some(&s), "2026-11-15T23:00:00Z", "2026-11-16T23:00:00Z"),
+            vec![
+                piece("2026-11-15T23:00Z", "2026-11-16T08:00Z", false),
+                piece("2026-11-16T08:00Z", "2026-11-16T16:00Z", true),
+                piece("2026-11-16T16:00Z", "2026-11-16T23:00Z", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn neighbouring_stretches_differ_in_reason_not_only_in_openness() {
+        let s = hours(schedule(ZONE), Mon, &["09:00-12:00", "12:00-17:00"]);
+        let s = holiday(s, "Fair", "2026-11-17", None, false);
+        let all = stretches(
+            Some(&s),
+            utc("2026-11-16T07:00:00Z"),
+            utc("2026-11-17T12:00:00Z"),
+        );
+        let reasons: Vec<Reason> = all.iter().map(|x| x.status.reason.clone()).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                Reason::OutsideHours,
+                in_range(Mon, "09:00-12:00", false),
+                in_range(Mon, "12:00-17:00", false),
+                Reason::OutsideHours,
+                holiday_reason("Fair"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_night_switch_ends_a_stretch_at_its_until() {
+        let s = hours(schedule(ZONE), Mon, &["09:00-17:00"]);
+        let s = night_switch(s, Forced::Closed, "2026-11-16T13:00:00Z");
+        let all = stretches(
+            Some(&s),
+            utc("2026-11-16T00:00:00Z"),
+            utc("2026-11-16T20:00:00Z"),
+        );
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(matches!(all[0].status.reason, Reason::NightSwitch { .. }));
+        assert_eq!(all[0].to, utc("2026-11-16T13:00:00Z"));
+        assert!(all[1].status.open);
+        assert_eq!(all[1].to, utc("2026-11-16T16:00:00Z"));
+    }
+
+    #[test]
+    fn a_range_in_the_repeated_hour_opens_twice_in_warsaw_autumn() {
+        // 25 Oct 2026: 03:00 CEST becomes 02:00 CET at 01:00Z.
+        let s = hours(schedule(ZONE), Sun, &["02:30-04:00"]);
+        assert_eq!(
+            plan(Some(&s), "2026-10-25T00:00:00Z", "2026-10-25T04:00:00Z"),
+            vec![
+                piece("2026-10-25T00:00Z", "2026-10-25T00:30Z", false),
+                piece("2026-10-25T00:30Z", "2026-10-25T01:00Z", true),
+                piece("2026-10-25T01:00Z", "2026-10-25T01:30Z", false),
+                piece("2026-10-25T01:30Z", "2026-10-25T03:00Z", true),
+                piece("2026-10-25T03:00Z", "2026-10-25T04:00Z", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_range_starting_in_the_skipped_hour_opens_at_the_change_in_warsaw_spring() {
+        // 29 Mar 2026: 02:00 CET becomes 03:00 CEST at 01:00Z.
+        let s = hours(schedule(ZONE), Sun, &["02:30-05:00"]);
+        assert_eq!(
+            plan(Some(&s), "2026-03-29T00:00:00Z", "2026-03-29T04:00:00Z"),
+            vec![
+                piece("2026-03-29T00:00Z", "2026-03-29T01:00Z", false),
+                piece("2026-03-29T01:00Z", "2026-03-29T03:00Z", true),
+                piece("2026-03-29T03:00Z", "2026-03-29T04:00Z", false),
+            ]
+        );
+    }
+
+    /// Checks that the stretches tile `[from, to)` and that `status` agrees with each at its
+    /// start, its last second and every minute inside.
+    fn check_stretches(s: &Schedule, from: DateTime<Utc>, days: i64) -> usize {
+        let to = from + Duration::days(days);
+        let all = stretches(Some(s), from, to);
+        assert_eq!(all.first().map(|x| x.from), Some(from));
+        assert_eq!(all.last().map(|x| x.to), Some(to));
+        for pair in all.windows(2) {
+            assert_eq!(pair[0].to, pair[1].from, "no gap");
+            assert_ne!(pair[0].status, pair[1].status, "merged");
+        }
+        for x in &all {
+            assert!(x.from < x.to);
+            let mut t = x.from;
+            while t < x.to {
+                assert_eq!(status(Some(s), t), x.status, "at {t} in {x:?}");
+                t += Duration::minutes(1);
+            }
+            assert_eq!(status(Some(s), x.to - Duration::seconds(1)), x.status);
+        }
+        all.len()
+    }
+
+    #[test]
+    fn stretches_agree_with_status_minute_by_minute_over_change_weeks() {
+        for (zone, start) in [
+            ("Europe/Warsaw", "2026-03-22T00:17:00Z"),
+            ("Europe/Warsaw", "2026-10-19T00:00:00Z"),
+            ("America/New_York", "2026-03-05T05:00:00Z"),
+            ("America/New_York", "2026-10-28T05:00:00Z"),
+            ("Australia/Lord_Howe", "2026-04-01T00:00:00Z"),
+            ("Not/A_Zone", "2026-12-20T00:00:00Z"),
+        ] {
+            let s = week_schedule(zone);
+            let n = check_stretches(&s, utc(start), 14);
+            assert!(n > 10, "{zone}: {n} stretches");
+            let s = night_switch(s, Forced::Open, "2026-11-01T10:00:30Z");
+            check_stretches(&s, utc("2026-10-31T00:00:00Z"), 3);
+        }
+    }
+
+    #[test]
+    fn closure_names_the_holiday_before_the_day_off() {
+        let s = days_off(schedule(ZONE), &[Sun]);
+        let s = holiday(s, "Fair", "2026-11-22", None, false);
+        assert_eq!(closure(&s, day("2026-11-22")), Some(holiday_reason("Fair")));
+        assert_eq!(
+            closure(&s, day("2026-11-29")),
+            Some(Reason::DayOff { day: Sun })
+        );
+        assert_eq!(closure(&s, day("2026-11-23")), None);
+    }
+
+    #[test]
+    fn local_moment_takes_the_first_of_a_repeated_time_and_the_change_for_a_skipped_one() {
+        let at = |zone: &str, t: &str| local_moment(zone, local_naive(t));
+        assert_eq!(
+            at(ZONE, "2026-11-16 09:00:00"),
+            Some(utc("2026-11-16T08:00:00Z"))
+        );
+        assert_eq!(
+            at(ZONE, "2026-10-25 02:30:00"),
+            Some(utc("2026-10-25T00:30:00Z"))
+        );
+        assert_eq!(
+            at(ZONE, "2026-03-29 02:30:00"),
+            Some(utc("2026-03-29T01:00:00Z"))
+        );
+        assert_eq!(
+            at("America/New_York", "2026-03-08 02:15:00"),
+            Some(utc("2026-03-08T07:00:00Z"))
+        );
+        assert_eq!(
+            at("Nowhere/Zone", "2026-11-16 09:00:00"),
+            Some(utc("2026-11-16T09:00:00Z"))
+        );
+        let wall = wall_clock(ZONE, utc("2026-10-25T01:30:00Z"));
+        assert_eq!(wall, local_naive("2026-10-25 02:30:00"));
     }
 }

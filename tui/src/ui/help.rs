@@ -6,10 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::{App, Editor, EmployeeRow, GroupRow, Overlay, ScheduleRow, Tab};
+use crate::app::{App, Calendar, Editor, EmployeeRow, GroupRow, Overlay, ScheduleRow, Tab};
 
 /// The keys that work now and what they do.
 pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
+    if let (None, Some(cal)) = (&app.overlay, &app.calendar) {
+        return calendar_keys(cal);
+    }
     match (&app.overlay, &app.editor) {
         (Some(Overlay::Input(_)), _) => {
             vec![("Enter", "accept"), ("Esc", "cancel"), ("Bksp", "erase")]
@@ -36,6 +39,30 @@ pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
         ],
         (None, None) => list_keys(app.tab),
     }
+}
+
+fn calendar_keys(cal: &Calendar) -> Vec<(&'static str, &'static str)> {
+    if !cal.typed.is_empty() {
+        return vec![
+            ("Enter", "go to time"),
+            ("Bksp", "erase"),
+            ("Esc", "clear"),
+            ("↑↓", "day"),
+        ];
+    }
+    let mut keys = vec![
+        ("↑↓", "day"),
+        ("←→", "hour"),
+        ("0-9:", "type time"),
+        ("Enter", "explain"),
+    ];
+    let esc = if cal.explanation.is_some() {
+        "close panel"
+    } else {
+        "close"
+    };
+    keys.extend([("Esc", esc), ("q", "quit")]);
+    keys
 }
 
 fn group_keys(row: GroupRow) -> Vec<(&'static str, &'static str)> {
@@ -75,7 +102,7 @@ fn list_keys(tab: Tab) -> Vec<(&'static str, &'static str)> {
     let mut keys = vec![("1-5/Tab", "screens")];
     match tab {
         Tab::Dashboard => {}
-        Tab::Entries => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
+        Tab::Entries => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("c", "calendar")]),
         Tab::Employees => keys.extend([("Enter", "edit"), ("a", "add"), ("p", "presence")]),
         Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
         Tab::Schedules => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("n", "night switch")]),

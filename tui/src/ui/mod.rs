@@ -3,6 +3,7 @@
 //! Few colours (red for refusals, green for saves), reverse video for the selection, so the
 //! screens read on dark and light terminals alike; everything fits 80×24.
 
+mod calendar;
 mod dashboard;
 mod editors;
 mod employee;
@@ -78,6 +79,10 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
             _ => "Reading the configuration…".to_string(),
         };
         frame.render_widget(Paragraph::new(text), area);
+        return;
+    }
+    if let Some(cal) = &app.calendar {
+        calendar::draw(frame, area, app, cal);
         return;
     }
     match (&app.editor, app.tab) {

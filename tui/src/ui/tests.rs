@@ -309,3 +309,59 @@ fn redraw_cost() {
     let per_frame = start.elapsed() / frames;
     println!("dashboard redraw, 100 calls and 50 waiting, 80x24: {per_frame:?} per frame");
 }
+
+/// Entry-0's calendar from Tuesday 20 October 2026 (the switch, a day off, the change of
+/// clock on Sunday 25 October, a holiday), Sunday 25 October 02:00 selected.
+fn calendar() -> App {
+    let mut app = crate::testing::calendar_app(crate::testing::autumn());
+    type_text(&mut app, "c");
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Down);
+    }
+    for _ in 0..8 {
+        press(&mut app, KeyCode::Left);
+    }
+    app
+}
+
+#[test]
+fn calendar_of_two_weeks() {
+    insta::assert_snapshot!(render(&calendar()));
+}
+
+#[test]
+fn calendar_while_typing_a_time() {
+    let mut app = calendar();
+    type_text(&mut app, "14:3");
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn calendar_explains_a_moment() {
+    let mut app = calendar();
+    press(&mut app, KeyCode::Up);
+    type_text(&mut app, "12:00");
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn calendar_of_an_entry_point_without_a_schedule() {
+    let mut app = crate::testing::calendar_app(crate::testing::autumn());
+    type_text(&mut app, "jc");
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn calendar_in_spring_shows_the_skipped_hour() {
+    let mut app = crate::testing::calendar_app("2026-03-25T09:00:00Z".parse().expect("a time"));
+    if let Some(s) = app
+        .config
+        .as_mut()
+        .and_then(|c| c.schedules.as_mut_slice().first_mut())
+    {
+        s.night_switch = None;
+    }
+    type_text(&mut app, "c");
+    insta::assert_snapshot!(render(&app));
+}
