@@ -1,6 +1,7 @@
 //! The console for real (issue 7): the daemon runs; an admin logs in over SSH with a key whose
 //! forced command opens `centrala-console` straight away, in tmux at 80×24; the test types
-//! keys like a person. It adds a holiday and changes a group (distribution and a new member),
+//! keys like a person. It adds a holiday, opens an entry point's calendar and has a moment
+//! explained, and changes a group (distribution and a new member),
 //! then checks the screen, the stored configuration after a daemon restart, the audit log,
 //! and that a SIP call placed afterwards follows the new rule. Two consoles editing the same
 //! group: the second save is refused as a conflict and nothing is lost.
@@ -106,6 +107,18 @@ fn an_admin_over_ssh_adds_a_holiday_and_changes_a_group_and_the_pbx_follows() {
     let ala = console(&server, &keys[0]);
 
     add_holiday(&ala);
+    escape(&ala);
+
+    // The reception's next 14 days, and why a moment in them is what it is (the test office
+    // detaches entry points from their schedules, so: always open).
+    ala.keys(&["5"]);
+    ala.wait_for(&["Entry points", "reception"]);
+    ala.keys(&["c"]);
+    ala.wait_for(&["Calendar of 'reception'", "always open"]);
+    ala.keys(&["Enter"]);
+    ala.wait_for(&["Explanation", "entry point 'reception' at", "route:"]);
+    escape(&ala);
+    escape(&ala);
     escape(&ala);
 
     // A second admin opens the same group before the first saves.

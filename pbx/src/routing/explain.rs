@@ -1,5 +1,5 @@
 //! Why a call at an entry point goes where it goes: the answer to "why did this call go to
-//! voicemail?", with the same rules the router uses. Used by `centrala explain` and (later) the
+//! voicemail?", with the same rules the router uses. Used by `centrala explain` and the
 //! console's calendar.
 
 use chrono::{DateTime, Utc};
