@@ -10,13 +10,19 @@
 //! byte 1 and the payload change; a relayed packet is valid RTP with B's payload type, an
 //! audio payload is the transcoded input, and nothing is relayed to a B that does not
 //! receive or to a payload type A did not negotiate.
+//!
+//! Then the same datagram twice through `forward` (relay and restamp into B's own outgoing
+//! stream): what it relays carries B's stream's SSRC, and the second copy's sequence number
+//! is the first's plus one.
 
 #![no_main]
 
 use std::net::SocketAddr;
 
 use libfuzzer_sys::fuzz_target;
-use pbx::media::bridge::{on_packet, receives, LegMedia, Payload};
+use pbx::media::bridge::{forward, on_packet, receives, LegMedia, Payload};
+use pbx::media::stream::OutStream;
+use pbx::media::LegId;
 use pbx::media::g711::{self, Law};
 use pbx::media::rtp::Layout;
 use pbx::media::Remote;
@@ -66,6 +72,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (mut a, b) = legs(*flags, *te_a, *te_b);
+    check_forward(&a, &b, rest);
     let original = rest.to_vec();
     let mut packet = rest.to_vec();
     let source = SocketAddr::from(([198, 51, 100, 7], 3000));
@@ -101,3 +108,20 @@ fuzz_target!(|data: &[u8]| {
         None => panic!("relayed a payload type A did not negotiate ({ra:?})"),
     }
 });
+
+/// Two copies of `datagram` forwarded from A into B's outgoing stream.
+fn check_forward(a: &LegMedia, b: &LegMedia, datagram: &[u8]) {
+    let mut stream = OutStream::new(0x0102_0304, 65_534, 1_000);
+    let now = std::time::Instant::now();
+    let mut first = datagram.to_vec();
+    let Ok(_) = forward(&mut first, a, LegId(1), b, &mut stream, now) else {
+        return;
+    };
+    let mut second = datagram.to_vec();
+    forward(&mut second, a, LegId(1), b, &mut stream, now).expect("the same packet again");
+    let ssrc = |p: &[u8]| u32::from_be_bytes([p[8], p[9], p[10], p[11]]);
+    let seq = |p: &[u8]| u16::from_be_bytes([p[2], p[3]]);
+    assert_eq!(ssrc(&first), stream.ssrc());
+    assert_eq!(ssrc(&second), stream.ssrc());
+    assert_eq!(seq(&second), seq(&first).wrapping_add(1));
+}
