@@ -100,6 +100,7 @@ async fn serve(
         Path::new(config.system.data_dir.as_str()),
         Arc::clone(&config),
     );
+    listeners.history_in(Path::new(config.system.data_dir.as_str()));
     let _control = start_control(control, &mut listeners);
     for (transport, address) in listeners.local_addrs() {
         info!("SIP listening on {} {address}", transport_name(transport));

@@ -287,7 +287,31 @@ fn a_change_is_saved_audited_applied_to_calls_and_stored() {
     drop(caller);
     drop(four);
 
-    // Stored: after a restart the daemon runs on the change.
+    // The call is in the history (missed: the caller hung up while 104 rang) and in the
+    // office's statistics.
+    pbx.wait_for_all(&[
+        "call record",
+        "\"caller\":{\"kind\":\"extension\",\"value\":\"105\"}",
+    ]);
+    let missed = ala.ask(json!({
+        "request": "history", "limit": 10, "missed_only": true, "group": "office"
+    }));
+    let record = only_record(&missed);
+    assert_eq!(record["missed"], true, "{missed}");
+    assert_eq!(record["answered_by"], Value::Null, "{missed}");
+    let stats = ala.ask(json!({"request": "statistics"}));
+    assert_eq!(stats["reply"], "statistics", "{stats}");
+    let office_stats = stats["groups"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["group"] == "office"))
+        .expect("the office's statistics");
+    assert_eq!(
+        (&office_stats["offered"], &office_stats["missed"]),
+        (&json!(1), &json!(1)),
+        "{stats}"
+    );
+
+    // Stored: after a restart the daemon runs on the change, and still knows the call.
     drop(ala);
     drop(watcher);
     pbx.restart();
@@ -295,7 +319,24 @@ fn a_change_is_saved_audited_applied_to_calls_and_stored() {
     let (revision, config) = again.config();
     assert_eq!(revision, base + 1);
     assert_eq!(group(&config, "office"), &office);
+    let history = again.ask(json!({"request": "history", "limit": 10}));
+    assert_eq!(
+        only_record(&history),
+        record,
+        "the same record after a restart"
+    );
     pbx.stop();
+}
+
+/// The one record of a history reply, checked to be the call from 105 through the office.
+fn only_record(reply: &Value) -> Value {
+    assert_eq!(reply["reply"], "history", "{reply}");
+    let records = reply["records"].as_array().expect("records");
+    assert_eq!(records.len(), 1, "{reply}");
+    let record = records[0].clone();
+    assert_eq!(record["caller"], "105", "{reply}");
+    assert_eq!(record["groups"], json!(["office"]), "{reply}");
+    record
 }
 
 #[test]

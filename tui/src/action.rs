@@ -60,6 +60,12 @@ pub enum Action {
     Earlier,
     /// An hour later (the calendar).
     Later,
+    /// The next view of the History tab.
+    View,
+    /// Toggle "missed calls only" (the History tab).
+    Missed,
+    /// The next queue group to filter calls by (the History tab).
+    GroupFilter,
 }
 
 /// The action for a key press, or `None` for a key that means nothing here.
@@ -148,7 +154,10 @@ fn letter(c: char) -> Option<Action> {
         'n' => Action::NightSwitch,
         'o' => Action::DayOff,
         'c' => Action::Calendar,
-        '1'..='5' => Action::Tab(c as usize - '1' as usize),
+        'v' => Action::View,
+        'm' => Action::Missed,
+        'g' => Action::GroupFilter,
+        '1'..='6' => Action::Tab(c as usize - '1' as usize),
         _ => return None,
     })
 }
@@ -180,6 +189,19 @@ mod tests {
             Some(Action::Tab(2))
         );
         assert_eq!(action(key(KeyCode::Char('z')), Mode::Normal), None);
+        assert_eq!(
+            action(key(KeyCode::Char('6')), Mode::Normal),
+            Some(Action::Tab(5))
+        );
+        assert_eq!(action(key(KeyCode::Char('7')), Mode::Normal), None);
+        let normal = |c| action(key(KeyCode::Char(c)), Mode::Normal);
+        assert_eq!(normal('v'), Some(Action::View));
+        assert_eq!(normal('m'), Some(Action::Missed));
+        assert_eq!(normal('g'), Some(Action::GroupFilter));
+        assert_eq!(
+            action(key(KeyCode::Char('m')), Mode::Typing),
+            Some(Action::Char('m'))
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod calendar;
 mod editors;
 mod employee;
 mod entry;
+mod history;
 mod overlay;
 
 use chrono::{DateTime, Utc};
@@ -25,6 +26,7 @@ pub use calendar::{parse_time, Calendar, Day, Hour, View as CalendarView, DAYS};
 pub use editors::{Editor, GroupRow, ItemEditor, ScheduleRow};
 pub use employee::EmployeeRow;
 pub use entry::EntryRow;
+pub use history::{History, Pane};
 pub use overlay::{Choice, Input, InputFor, PickFor, Picker};
 
 /// What the event loop should do for the app.
@@ -47,16 +49,19 @@ pub enum Tab {
     Schedules,
     /// Entry points.
     Entries,
+    /// Call history, statistics, voicemail, notifications.
+    History,
 }
 
 impl Tab {
     /// Every tab, in order.
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Dashboard,
         Tab::Employees,
         Tab::Groups,
         Tab::Schedules,
         Tab::Entries,
+        Tab::History,
     ];
 
     /// The tab's title.
@@ -66,7 +71,8 @@ impl Tab {
             Tab::Employees => "Employees",
             Tab::Groups => "Groups",
             Tab::Schedules => "Schedules",
-            Tab::Entries => "Entry points",
+            Tab::Entries => "Entries",
+            Tab::History => "History",
         }
     }
 
@@ -153,13 +159,15 @@ pub struct App {
     /// The screen shown.
     pub tab: Tab,
     /// The selected row of each tab's list.
-    pub selected: [usize; 5],
+    pub selected: [usize; 6],
     /// The open editor, if any.
     pub editor: Option<Editor>,
     /// The open overlay, if any.
     pub overlay: Option<Overlay>,
     /// The open calendar of an entry point, if any.
     pub calendar: Option<Calendar>,
+    /// The History tab.
+    pub history: History,
     /// The status line.
     pub note: Option<Note>,
     /// True once the administrator asked to leave.
@@ -180,10 +188,11 @@ impl App {
             config: None,
             live: Status::default(),
             tab: Tab::Dashboard,
-            selected: [0; 5],
+            selected: [0; 6],
             editor: None,
             overlay: None,
             calendar: None,
+            history: History::new(),
             note: None,
             quit: false,
             rebase_on_reload: false,
@@ -245,6 +254,12 @@ impl App {
             Reply::Config { revision, config } => self.loaded(revision, *config),
             Reply::Status(status) => self.live = status,
             Reply::Subscribed => {}
+            Reply::History { .. }
+            | Reply::Statistics { .. }
+            | Reply::Voicemail { .. }
+            | Reply::Notifications { .. } => {
+                self.history.on_reply(&reply);
+            }
             Reply::Saved { revision } => return self.saved(request, revision),
             Reply::Conflict { current, changed } => {
                 self.say(
@@ -289,7 +304,13 @@ impl App {
                 );
                 return vec![Command::Send(Request::GetConfig)];
             }
-            Event::Notification { text, .. } => self.say(Tone::Info, text),
+            Event::Notification { text, .. } => {
+                self.say(Tone::Info, text);
+                // A notification means a call ended: what the History tab shows may be stale.
+                if self.tab == Tab::History {
+                    return vec![Command::Send(self.history.request())];
+                }
+            }
         }
         Vec::new()
     }
@@ -317,6 +338,7 @@ impl App {
             Tab::Groups => c.groups.len(),
             Tab::Schedules => c.schedules.len(),
             Tab::Entries => c.entry_points.len(),
+            Tab::History => 0,
         }
     }
 
@@ -366,14 +388,21 @@ impl App {
     fn list_action(&mut self, action: Action) -> Vec<Command> {
         let tab = self.tab.index();
         let len = self.list_len(self.tab);
+        if self.tab == Tab::History {
+            if let Some(commands) = self.history_action(action) {
+                return commands;
+            }
+        }
         match action {
             Action::Up => self.selected[tab] = self.selected[tab].saturating_sub(1),
             Action::Down => {
                 self.selected[tab] = (self.selected[tab] + 1).min(len.saturating_sub(1))
             }
-            Action::NextTab => self.tab = Tab::ALL[(tab + 1) % Tab::ALL.len()],
-            Action::PrevTab => self.tab = Tab::ALL[(tab + Tab::ALL.len() - 1) % Tab::ALL.len()],
-            Action::Tab(n) => self.tab = Tab::ALL.get(n).copied().unwrap_or(self.tab),
+            Action::NextTab => return self.show(Tab::ALL[(tab + 1) % Tab::ALL.len()]),
+            Action::PrevTab => {
+                return self.show(Tab::ALL[(tab + Tab::ALL.len() - 1) % Tab::ALL.len()])
+            }
+            Action::Tab(n) => return self.show(Tab::ALL.get(n).copied().unwrap_or(self.tab)),
             Action::Reload => return vec![Command::Send(Request::GetConfig)],
             Action::Enter => self.open_editor(),
             Action::Presence => return self.cycle_presence(),
@@ -390,6 +419,38 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Shows `tab`; the History tab asks for its view each time it is shown.
+    fn show(&mut self, tab: Tab) -> Vec<Command> {
+        let came = tab == Tab::History && self.tab != Tab::History;
+        self.tab = tab;
+        if came {
+            return vec![Command::Send(self.history.refetch())];
+        }
+        Vec::new()
+    }
+
+    /// The History tab's own keys (`None`: not one of them).
+    fn history_action(&mut self, action: Action) -> Option<Vec<Command>> {
+        let request = match action {
+            Action::Up | Action::Down => {
+                self.history.step(action == Action::Down);
+                return Some(Vec::new());
+            }
+            Action::View => self.history.next_pane(),
+            Action::Missed => self.history.toggle_missed(),
+            Action::GroupFilter => self.history.cycle_group(self.config.as_ref()),
+            Action::Reload => {
+                let again = self.history.refetch();
+                return Some(vec![
+                    Command::Send(Request::GetConfig),
+                    Command::Send(again),
+                ]);
+            }
+            _ => return None,
+        };
+        Some(vec![Command::Send(request)])
     }
 
     fn open_editor(&mut self) {

@@ -120,3 +120,116 @@ pub fn calendar_app(now: DateTime<Utc>) -> App {
     type_text(&mut app, "5");
     app
 }
+
+/// Finished calls for the History tab, newest first: an answered one, a missed one after
+/// hours, one forwarded, one to voicemail (the sample office's `group-0`, `entry-0`).
+pub fn records() -> Vec<pbx::control::protocol::RecordView> {
+    use pbx::control::protocol::RecordView;
+    let at = |mins: i64| now() - chrono::Duration::minutes(mins);
+    let ext = |s: &str| s.parse().expect("an extension");
+    let record = |call: u64, mins: i64, caller: &str, outcome: &str| RecordView {
+        call,
+        at: at(mins),
+        caller: caller.into(),
+        entry: Some("entry-0".into()),
+        groups: vec!["group-0".into()],
+        answered_by: None,
+        wait_s: 34,
+        talk_s: 0,
+        outcome: outcome.into(),
+        missed: false,
+        after_hours: false,
+    };
+    vec![
+        RecordView {
+            answered_by: Some(ext("1001")),
+            wait_s: 12,
+            talk_s: 754,
+            ..record(14, 5, "+48221234567", "answered")
+        },
+        RecordView {
+            missed: true,
+            after_hours: true,
+            entry: None,
+            groups: vec!["group-1".into()],
+            ..record(13, 600, "withheld", "missed")
+        },
+        RecordView {
+            wait_s: 20,
+            ..record(12, 700, "+48601111111", "forwarded to +48601999999")
+        },
+        RecordView {
+            missed: true,
+            answered_by: None,
+            entry: None,
+            groups: Vec::new(),
+            ..record(11, 1500, "1003", "voicemail")
+        },
+    ]
+}
+
+/// Statistics of the sample office's two groups.
+pub fn group_stats() -> Vec<pbx::control::protocol::GroupStats> {
+    use pbx::control::protocol::GroupStats;
+    vec![
+        GroupStats {
+            group: "group-0".into(),
+            offered: 42,
+            answered: 38,
+            missed: 3,
+            average_wait_s: 14,
+            longest_wait_s: 95,
+            average_talk_s: 260,
+        },
+        GroupStats {
+            group: "group-1".into(),
+            offered: 0,
+            answered: 0,
+            missed: 0,
+            average_wait_s: 0,
+            longest_wait_s: 0,
+            average_talk_s: 0,
+        },
+    ]
+}
+
+/// Two voicemail messages, the newest not yet heard.
+pub fn messages() -> Vec<pbx::control::protocol::VoicemailView> {
+    use pbx::control::protocol::VoicemailView;
+    let message = |id: &str, mins: i64, heard: bool| VoicemailView {
+        mailbox: "entry 'entry-0'".into(),
+        id: id.into(),
+        caller: "+48221234567".into(),
+        entry: Some("entry-0".into()),
+        received_at: now() - chrono::Duration::minutes(mins),
+        duration_s: 37,
+        heard,
+    };
+    vec![
+        message("b", 30, false),
+        VoicemailView {
+            mailbox: "1002".into(),
+            entry: None,
+            caller: "anonymous".into(),
+            ..message("a", 4000, true)
+        },
+    ]
+}
+
+/// Two notifications of missed calls.
+pub fn notifications() -> Vec<pbx::control::protocol::NotificationView> {
+    use pbx::control::protocol::NotificationView;
+    let ext = |s: &str| s.parse().expect("an extension");
+    vec![
+        NotificationView {
+            at: now() - chrono::Duration::minutes(600),
+            employees: vec![ext("1000"), ext("1001")],
+            text: "Missed call from a withheld number (after hours)".into(),
+        },
+        NotificationView {
+            at: now() - chrono::Duration::minutes(1500),
+            employees: vec![ext("1002")],
+            text: "Missed call from extension 1003 on entry 'entry-0' (no answer)".into(),
+        },
+    ]
+}

@@ -89,8 +89,8 @@ impl Core {
     }
 
     /// Decides a request. `Hello` and `GetConfig` are answered from the current
-    /// configuration; changes are checked against it; `Status` and `Subscribe` belong to the
-    /// shell and are answered with an error here.
+    /// configuration; changes are checked against it; `Status`, `Subscribe` and the history
+    /// requests belong to the shell and are answered with an error here.
     pub fn handle(&mut self, request: &Request) -> Decision {
         let base = match request {
             Request::Hello { .. } => {
@@ -105,7 +105,12 @@ impl Core {
                     config: Box::new(Config::clone(self.config())),
                 })
             }
-            Request::Status | Request::Subscribe => {
+            Request::Status
+            | Request::Subscribe
+            | Request::History { .. }
+            | Request::Statistics
+            | Request::Voicemail { .. }
+            | Request::Notifications { .. } => {
                 return Decision::Reply(error("this request is served by the daemon's shell"))
             }
             Request::Replace { base, .. }

@@ -91,7 +91,39 @@ pub enum Request {
     Status,
     /// Pushes [`Event`]s on this connection from now on.
     Subscribe,
+    /// Recent call records, newest first (answered with [`Reply::History`]).
+    History {
+        /// At most this many (the daemon keeps [`HISTORY_KEPT`]).
+        limit: usize,
+        /// Only calls nobody answered ([`RecordView::missed`]).
+        #[serde(default)]
+        missed_only: bool,
+        /// Only calls that went through this queue group.
+        #[serde(default)]
+        group: Option<String>,
+    },
+    /// Per-group statistics since the daemon started (answered with [`Reply::Statistics`]).
+    Statistics,
+    /// Voicemail messages, newest first: one employee's mailboxes (their own and those of
+    /// the entry points whose calls reach them), or every mailbox (answered with
+    /// [`Reply::Voicemail`]).
+    Voicemail {
+        /// Whose; every mailbox when `None`.
+        #[serde(default)]
+        employee: Option<Extension>,
+    },
+    /// Recent notifications, newest first (answered with [`Reply::Notifications`]).
+    Notifications {
+        /// At most this many (the daemon keeps [`NOTIFICATIONS_KEPT`]).
+        limit: usize,
+    },
 }
+
+/// How many call records the daemon keeps in memory for [`Request::History`].
+pub const HISTORY_KEPT: usize = 500;
+
+/// How many notifications the daemon keeps in memory for [`Request::Notifications`].
+pub const NOTIFICATIONS_KEPT: usize = 200;
 
 /// One item of the configuration that can be replaced as a whole (boxed: the items are large
 /// and of very different sizes).
@@ -185,6 +217,26 @@ pub enum Reply {
     Status(Status),
     /// Subscribed: events follow.
     Subscribed,
+    /// To [`Request::History`]: call records, newest first.
+    History {
+        /// The records.
+        records: Vec<RecordView>,
+    },
+    /// To [`Request::Statistics`]: one row per queue group, by name.
+    Statistics {
+        /// The groups.
+        groups: Vec<GroupStats>,
+    },
+    /// To [`Request::Voicemail`]: messages, newest first.
+    Voicemail {
+        /// The messages.
+        messages: Vec<VoicemailView>,
+    },
+    /// To [`Request::Notifications`]: notifications, newest first.
+    Notifications {
+        /// The notifications.
+        notifications: Vec<NotificationView>,
+    },
     /// The request could not be served (malformed, unknown item, storage failure).
     Error {
         /// Why, for a person.
@@ -258,6 +310,83 @@ pub struct LineView {
     pub name: String,
     /// Its state, as text (`idle`, `ringing`, `in call`, `unplugged`…).
     pub state: String,
+}
+
+/// One finished call, as the history shows it (taken from the router's call record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordView {
+    /// The call's id (unique while the daemon runs).
+    pub call: u64,
+    /// When it arrived.
+    pub at: DateTime<Utc>,
+    /// Who called, as text (an E.164 number, an extension, `withheld`).
+    pub caller: String,
+    /// The entry point it came in on (none for a dialled extension or group).
+    pub entry: Option<String>,
+    /// Queue groups it went through, in order.
+    pub groups: Vec<String>,
+    /// Who answered (the first employee, when it was transferred).
+    pub answered_by: Option<Extension>,
+    /// Seconds from arrival to answer (or to the end when not answered).
+    pub wait_s: u64,
+    /// Seconds of conversation.
+    pub talk_s: u64,
+    /// How it ended, in words (`answered`, `missed`, `voicemail`, `forwarded to +48…`…).
+    pub outcome: String,
+    /// Nobody answered it and it was neither passed on to an outside number nor a wrong
+    /// number: someone should call back.
+    pub missed: bool,
+    /// It came outside working hours.
+    pub after_hours: bool,
+}
+
+/// One queue group's statistics since the daemon started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupStats {
+    /// The group.
+    pub group: String,
+    /// Calls that entered it.
+    pub offered: u64,
+    /// Calls a member answered.
+    pub answered: u64,
+    /// Calls that ended in it unanswered.
+    pub missed: u64,
+    /// Average wait of answered calls, in seconds.
+    pub average_wait_s: u64,
+    /// The longest wait of an answered or missed call, in seconds.
+    pub longest_wait_s: u64,
+    /// Average talk time of answered calls, in seconds.
+    pub average_talk_s: u64,
+}
+
+/// One voicemail message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoicemailView {
+    /// Whose mailbox, as text (`101`, or `entry 'reception'`).
+    pub mailbox: String,
+    /// The message's id in its mailbox.
+    pub id: String,
+    /// Who called (an E.164 number, an extension, `anonymous`).
+    pub caller: String,
+    /// The entry point the call came in on.
+    pub entry: Option<String>,
+    /// When it was left.
+    pub received_at: DateTime<Utc>,
+    /// Its length in seconds.
+    pub duration_s: u64,
+    /// Whether someone listened to it.
+    pub heard: bool,
+}
+
+/// One notification employees were sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who was told.
+    pub employees: Vec<Extension>,
+    /// The one-line text.
+    pub text: String,
 }
 
 /// Something that happened, pushed to subscribers.
@@ -341,6 +470,46 @@ mod tests {
                 key: ItemKey::Group("sales".into())
             }
         );
+    }
+
+    #[test]
+    fn history_requests_read_with_their_filters_optional() {
+        let m =
+            decode_request(r#"{"v":1,"id":9,"request":"history","limit":50}"#).expect("decodes");
+        assert_eq!(
+            m.request,
+            Request::History {
+                limit: 50,
+                missed_only: false,
+                group: None
+            }
+        );
+        let m = decode_request(
+            r#"{"v":1,"id":9,"request":"history","limit":5,"missed_only":true,"group":"sales"}"#,
+        )
+        .expect("decodes");
+        assert_eq!(
+            m.request,
+            Request::History {
+                limit: 5,
+                missed_only: true,
+                group: Some("sales".into())
+            }
+        );
+        let m = decode_request(r#"{"v":1,"id":9,"request":"voicemail","employee":"101"}"#)
+            .expect("decodes");
+        assert!(
+            matches!(m.request, Request::Voicemail { employee: Some(e) } if e.as_str() == "101")
+        );
+        for line in [
+            r#"{"v":1,"id":9,"request":"statistics"}"#,
+            r#"{"v":1,"id":9,"request":"voicemail"}"#,
+            r#"{"v":1,"id":9,"request":"notifications","limit":3}"#,
+        ] {
+            assert!(decode_request(line).is_ok(), "{line}");
+        }
+        assert!(decode_request(r#"{"v":1,"id":9,"request":"history"}"#).is_err());
+        assert!(decode_request(r#"{"v":1,"id":9,"request":"voicemail","employee":"1"}"#).is_err());
     }
 
     #[test]

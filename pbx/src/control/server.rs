@@ -46,7 +46,7 @@ use super::protocol::{
 pub const EVENT_BUFFER: usize = 256;
 /// How long writing one message to a client may take before the connection is closed.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a status request waits for the SIP loop.
+/// How long a status or history request waits for the SIP loop.
 pub const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 /// Connections open at once; more are closed at once.
 pub const MAX_CONNECTIONS: usize = 32;
@@ -66,6 +66,9 @@ pub enum SwitchCommand {
     Config(Arc<Config>),
     /// Take a status now and send it back.
     Status(oneshot::Sender<Status>),
+    /// Answer a read-only request about the past (history, statistics, voicemail,
+    /// notifications; see [`super::history::answer`]).
+    Query(Request, oneshot::Sender<Reply>),
 }
 
 /// The SIP run loop's end of the control side.
@@ -336,6 +339,10 @@ impl Connection {
     async fn serve(&mut self, request: Request) -> Reply {
         match request {
             Request::Status => self.status().await,
+            Request::History { .. }
+            | Request::Statistics
+            | Request::Voicemail { .. }
+            | Request::Notifications { .. } => self.query(request).await,
             Request::Subscribe => {
                 self.subscription = Some(self.peers.events.subscribe());
                 Reply::Subscribed
@@ -361,6 +368,22 @@ impl Connection {
         }
         rx.await
             .unwrap_or_else(|_| error("the configuration editor has stopped".into()))
+    }
+
+    /// Asks the SIP loop, which keeps the history, to answer `request`.
+    async fn query(&self, request: Request) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        let asked = self
+            .peers
+            .switch
+            .try_send(SwitchCommand::Query(request, tx));
+        if asked.is_err() {
+            return error("the switch is busy or not running".into());
+        }
+        match tokio::time::timeout(STATUS_TIMEOUT, rx).await {
+            Ok(Ok(reply)) => reply,
+            _ => error("the switch did not answer".into()),
+        }
     }
 
     async fn status(&self) -> Reply {

@@ -32,6 +32,10 @@
 //!   a stored configuration is applied here with [`Switch::replace_config`] (calls go on), and
 //!   status is taken here. Status events are paced ([`Pacer`]) and built only while someone
 //!   is subscribed.
+//! - **The call history is kept here** ([`Journal`]): each call record and notification is
+//!   appended to its file (one short flushed line) and kept in memory; the control socket's
+//!   history, statistics, voicemail and notification requests are answered here from it, the
+//!   router's statistics and the last mailboxes read ([`history::answer`]).
 
 use std::collections::HashMap;
 use std::future::pending;
@@ -55,7 +59,9 @@ use super::endpoint::{Event, Input, Output};
 use super::registrar::MAX_EXPIRES;
 use super::transaction::Bytes;
 use super::wire::StreamFramer;
-use crate::control::protocol::Event as ControlEvent;
+use crate::control::history::{self, History};
+use crate::control::journal::Journal;
+use crate::control::protocol::{Event as ControlEvent, NotificationView};
 use crate::control::server::{SwitchCommand, SwitchLink};
 use crate::control::status::{self, Pacer};
 use crate::media;
@@ -118,18 +124,21 @@ pub struct Listeners {
     notify: Option<Notifier>,
     voicemail: Option<Voicemail>,
     control: Option<SwitchLink>,
+    history: Option<Journal>,
 }
 
-/// The voicemail store and the configuration naming its mailboxes.
+/// The voicemail store, the configuration naming its mailboxes, and what was read last.
 struct Voicemail {
     store: VoicemailStore,
     config: Arc<firmware_config::Config>,
+    last: Arc<voicemail::Mailboxes>,
 }
 
 impl Voicemail {
-    /// Every configured mailbox, read from the store.
-    fn read(&self) -> Input {
-        Input::Mailboxes(Arc::new(self.store.read_all(&self.config)))
+    /// Every configured mailbox, read from the store (and kept for the control socket).
+    fn read(&mut self) -> Input {
+        self.last = Arc::new(self.store.read_all(&self.config));
+        Input::Mailboxes(Arc::clone(&self.last))
     }
 
     /// Carries out a change of the store, logging it.
@@ -189,6 +198,7 @@ impl Listeners {
             notify: None,
             voicemail: None,
             control: None,
+            history: None,
         };
         for l in listen {
             let error = |source| BindError {
@@ -224,7 +234,18 @@ impl Listeners {
         config: Arc<firmware_config::Config>,
     ) {
         let store = VoicemailStore::new(data_dir);
-        self.voicemail = Some(Voicemail { store, config });
+        let last = Arc::default();
+        self.voicemail = Some(Voicemail {
+            store,
+            config,
+            last,
+        });
+    }
+
+    /// Keeps the call history (records and notifications) under `data_dir` while serving,
+    /// read back from there now.
+    pub fn history_in(&mut self, data_dir: &std::path::Path) {
+        self.history = Some(Journal::open(data_dir));
     }
 
     /// Serves the control socket's requests while serving: new configurations are applied to
@@ -267,9 +288,10 @@ impl Listeners {
         tokio::pin!(stop);
         let mut stopping: Option<Instant> = None;
         let mut voicemail = self.voicemail;
-        if let Some(vm) = &voicemail {
+        if let Some(vm) = &mut voicemail {
             endpoint.handle_input(Utc::now(), vm.read());
         }
+        let mut journal = self.history;
         let (mut commands, events) = match self.control {
             Some(link) => (Some(link.commands), Some(link.events)),
             None => (None, None),
@@ -279,7 +301,7 @@ impl Listeners {
             while let Some(output) = endpoint.poll_output() {
                 match output {
                     switch::Output::Sip(Output::Voicemail(change)) => {
-                        if let Some(vm) = &voicemail {
+                        if let Some(vm) = &mut voicemail {
                             vm.apply(&change);
                             endpoint.handle_input(Utc::now(), vm.read());
                         }
@@ -291,16 +313,7 @@ impl Listeners {
                         }
                     }
                     switch::Output::Routed(o) => {
-                        if let routing::Output::Notify(x) = &o {
-                            if let Some(n) = &self.notify {
-                                n.notify(x);
-                            }
-                            tell(&events, || ControlEvent::Notification {
-                                employees: x.employees.clone(),
-                                text: notify::event::text(x),
-                            });
-                        }
-                        log_routed(&o);
+                        routed(&o, self.notify.as_ref(), &events, journal.as_mut());
                     }
                 }
             }
@@ -349,7 +362,12 @@ impl Listeners {
                 }
                 command = next_command(&mut commands) => match command {
                     Some(c) => {
-                        control(&mut endpoint, c, self.notify.as_ref(), voicemail.as_mut());
+                        let shell = Shell {
+                            notifier: self.notify.as_ref(),
+                            voicemail: voicemail.as_mut(),
+                            journal: journal.as_ref(),
+                        };
+                        control(&mut endpoint, c, shell);
                         pacer.touch();
                     }
                     None => commands = None,
@@ -371,13 +389,52 @@ impl Listeners {
     }
 }
 
-/// Carries out one request of the control socket.
-fn control(
-    switch: &mut Switch,
-    command: SwitchCommand,
+/// What the router decided for the shell: a record is kept in the history (or only logged
+/// without one), a notification goes to the webhook, the subscribers and the history.
+fn routed(
+    o: &routing::Output,
     notifier: Option<&Notifier>,
-    voicemail: Option<&mut Voicemail>,
+    events: &Option<tokio::sync::broadcast::Sender<ControlEvent>>,
+    journal: Option<&mut Journal>,
 ) {
+    match (o, journal) {
+        (routing::Output::Record(r), Some(j)) => j.record(r),
+        (routing::Output::Notify(x), journal) => {
+            if let Some(n) = notifier {
+                n.notify(x);
+            }
+            let text = notify::event::text(x);
+            tell(events, || ControlEvent::Notification {
+                employees: x.employees.clone(),
+                text: text.clone(),
+            });
+            if let Some(j) = journal {
+                j.notified(NotificationView {
+                    at: Utc::now(),
+                    employees: x.employees.clone(),
+                    text,
+                });
+            }
+            log_routed(o);
+        }
+        _ => log_routed(o),
+    }
+}
+
+/// The parts of the shell a control request may need.
+struct Shell<'a> {
+    notifier: Option<&'a Notifier>,
+    voicemail: Option<&'a mut Voicemail>,
+    journal: Option<&'a Journal>,
+}
+
+/// Carries out one request of the control socket.
+fn control(switch: &mut Switch, command: SwitchCommand, shell: Shell<'_>) {
+    let Shell {
+        notifier,
+        voicemail,
+        journal,
+    } = shell;
     match command {
         SwitchCommand::Config(config) => {
             let webhook_changed = switch.router().config().webhook != config.webhook;
@@ -396,6 +453,21 @@ fn control(
         }
         SwitchCommand::Status(reply) => {
             let _ = reply.send(status::snapshot(switch, Utc::now()));
+        }
+        SwitchCommand::Query(request, reply) => {
+            let empty = History::new();
+            let sources = history::Sources {
+                statistics: switch.router().statistics(),
+                config: switch.router().config(),
+                mailboxes: voicemail.map(|vm| &*vm.last),
+            };
+            let history = journal.map_or(&empty, Journal::history);
+            let answer = history::answer(&request, history, sources).unwrap_or(
+                crate::control::protocol::Reply::Error {
+                    message: "not a history request".into(),
+                },
+            );
+            let _ = reply.send(answer);
         }
     }
 }

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::{App, Calendar, Editor, EmployeeRow, GroupRow, Overlay, ScheduleRow, Tab};
+use crate::app::{App, Calendar, Editor, EmployeeRow, GroupRow, Overlay, Pane, ScheduleRow, Tab};
 
 /// The keys that work now and what they do.
 pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
@@ -37,6 +37,7 @@ pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
             ("s", "save"),
             ("Esc", "close"),
         ],
+        (None, None) if app.tab == Tab::History => history_keys(app.history.pane),
         (None, None) => list_keys(app.tab),
     }
 }
@@ -99,15 +100,29 @@ fn employee_keys(row: EmployeeRow) -> Vec<(&'static str, &'static str)> {
 }
 
 fn list_keys(tab: Tab) -> Vec<(&'static str, &'static str)> {
-    let mut keys = vec![("1-5/Tab", "screens")];
+    let mut keys = vec![("1-6/Tab", "screens")];
     match tab {
         Tab::Dashboard => {}
         Tab::Entries => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("c", "calendar")]),
         Tab::Employees => keys.extend([("Enter", "edit"), ("a", "add"), ("p", "presence")]),
         Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
         Tab::Schedules => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("n", "night switch")]),
+        Tab::History => {}
     }
     keys.extend([("r", "reload"), ("q", "quit")]);
+    keys
+}
+
+/// The History tab: change view, and on the calls the filters (which also lead back to the
+/// calls from another view).
+fn history_keys(pane: Pane) -> Vec<(&'static str, &'static str)> {
+    let mut keys = vec![("1-6/Tab", "screens"), ("v", "view"), ("↑↓", "move")];
+    if pane == Pane::Calls {
+        keys.extend([("m", "missed"), ("g", "group")]);
+    } else {
+        keys.push(("m/g", "calls"));
+    }
+    keys.extend([("r", "refresh"), ("q", "quit")]);
     keys
 }
 

@@ -9,6 +9,7 @@ mod editors;
 mod employee;
 mod entry;
 mod help;
+mod history;
 mod lists;
 mod overlay;
 
@@ -95,6 +96,7 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
         (None, Tab::Groups) => lists::groups(frame, area, app),
         (None, Tab::Schedules) => lists::schedules(frame, area, app),
         (None, Tab::Entries) => lists::entries(frame, area, app),
+        (None, Tab::History) => history::draw(frame, area, app),
     }
 }
 

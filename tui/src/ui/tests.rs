@@ -365,3 +365,79 @@ fn calendar_in_spring_shows_the_skipped_hour() {
     type_text(&mut app, "c");
     insta::assert_snapshot!(render(&app));
 }
+
+mod history {
+    use super::render;
+    use crate::app::App;
+    use crate::testing::{group_stats, loaded, messages, notifications, records, type_text};
+    use pbx::control::protocol::{Reply, Request};
+
+    fn on(keys: &str) -> App {
+        let mut app = loaded();
+        type_text(&mut app, "6");
+        type_text(&mut app, keys);
+        app
+    }
+
+    #[test]
+    fn history_calls() {
+        let mut app = on("");
+        app.on_reply(&Request::GetConfig, Reply::History { records: records() });
+        insta::assert_snapshot!(render(&app));
+    }
+
+    #[test]
+    fn history_calls_while_asking() {
+        let app = on("");
+        insta::assert_snapshot!(render(&app));
+    }
+
+    #[test]
+    fn history_missed_calls_of_a_group() {
+        let mut app = on("mgg");
+        assert_eq!(app.history.group.as_deref(), Some("group-1"));
+        // What the daemon would answer: its filters applied.
+        let missed = records()
+            .into_iter()
+            .filter(|r| r.missed && r.groups.iter().any(|g| g == "group-1"))
+            .collect();
+        app.on_reply(&Request::GetConfig, Reply::History { records: missed });
+        insta::assert_snapshot!(render(&app));
+    }
+
+    #[test]
+    fn history_statistics() {
+        let mut app = on("v");
+        app.on_reply(
+            &Request::Statistics,
+            Reply::Statistics {
+                groups: group_stats(),
+            },
+        );
+        insta::assert_snapshot!(render(&app));
+    }
+
+    #[test]
+    fn history_voicemail() {
+        let mut app = on("vv");
+        app.on_reply(
+            &Request::Statistics,
+            Reply::Voicemail {
+                messages: messages(),
+            },
+        );
+        insta::assert_snapshot!(render(&app));
+    }
+
+    #[test]
+    fn history_notifications() {
+        let mut app = on("vvv");
+        app.on_reply(
+            &Request::Statistics,
+            Reply::Notifications {
+                notifications: notifications(),
+            },
+        );
+        insta::assert_snapshot!(render(&app));
+    }
+}

@@ -245,6 +245,52 @@ fn status_is_answered_by_the_switch() {
 }
 
 #[test]
+fn history_requests_are_answered_by_the_switch_and_never_reach_the_editor() {
+    runtime().block_on(async {
+        let mut f = start();
+        let mut c = Client::connect(f.server.socket()).await;
+        let asked = Request::History {
+            limit: 5,
+            missed_only: true,
+            group: Some("office".into()),
+        };
+        let expected = asked.clone();
+        let responder = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for _ in 0..2 {
+                if let Some(SwitchCommand::Query(request, tx)) = f.link.commands.recv().await {
+                    seen.push(request);
+                    let _ = tx.send(Reply::History {
+                        records: Vec::new(),
+                    });
+                }
+            }
+            (seen, f)
+        });
+        assert_eq!(
+            c.ask(asked).await,
+            Reply::History {
+                records: Vec::new()
+            }
+        );
+        assert!(matches!(
+            c.ask(Request::Statistics).await,
+            Reply::History { .. }
+        ));
+        let Ok((seen, f)) = responder.await else {
+            panic!("the responder failed");
+        };
+        assert_eq!(seen, [expected, Request::Statistics]);
+        // The switch's end is gone: the request fails with a reason, at once.
+        drop(f.link);
+        let Reply::Error { message } = c.ask(Request::Notifications { limit: 3 }).await else {
+            panic!("an error without the switch");
+        };
+        assert!(message.contains("switch"), "{message}");
+    });
+}
+
+#[test]
 fn a_stale_socket_is_replaced_and_a_live_one_is_not() {
     runtime().block_on(async {
         let f = start();

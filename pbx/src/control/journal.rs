@@ -1,0 +1,295 @@
+//! The files behind the call history: `<data_dir>/calls.jsonl` (one router [`CallRecord`] in
+//! JSON per line) and `<data_dir>/notifications.jsonl` (one [`NotificationView`] per line),
+//! appended to as calls end and employees are told, and read back at start into a
+//! [`History`].
+//!
+//! Decisions:
+//! - **Written by the SIP loop, synchronously**: one short line per finished call, through a
+//!   buffer flushed after each line (no sync: a power cut may lose the last lines, never the
+//!   file). A write failure is logged and the record is still kept in memory.
+//! - **Damage is skipped**: at start, lines that do not read are counted and logged once, and
+//!   a file that does not end with a newline (cut by a crash) gets one before the next line, so
+//!   one damaged line never spoils the next.
+//! - The files grow without bound; at start only the last [`HISTORY_KEPT`] /
+//!   [`NOTIFICATIONS_KEPT`] lines are kept in memory.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use tracing::{info, warn};
+
+use super::history::{parse_record, record_line, History};
+use super::protocol::{NotificationView, HISTORY_KEPT, NOTIFICATIONS_KEPT};
+use crate::routing::CallRecord;
+
+/// The call records' file name under the data directory.
+pub const CALLS_FILE: &str = "calls.jsonl";
+/// The notifications' file name under the data directory.
+pub const NOTIFICATIONS_FILE: &str = "notifications.jsonl";
+
+/// The history kept in memory and the files it is appended to.
+#[derive(Debug)]
+pub struct Journal {
+    history: History,
+    calls: Appender,
+    notifications: Appender,
+}
+
+impl Journal {
+    /// Reads the history under `data_dir` (missing files are an empty history) and opens the
+    /// files for appending.
+    pub fn open(data_dir: &Path) -> Journal {
+        let calls_path = data_dir.join(CALLS_FILE);
+        let notes_path = data_dir.join(NOTIFICATIONS_FILE);
+        let mut history = History::new();
+        load(&calls_path, HISTORY_KEPT, |line| {
+            parse_record(line)
+                .map(|r| history.add_record(r))
+                .map_err(|e| e.to_string())
+        });
+        load(&notes_path, NOTIFICATIONS_KEPT, |line| {
+            serde_json::from_str::<NotificationView>(line)
+                .map(|n| history.add_notification(n))
+                .map_err(|e| e.to_string())
+        });
+        info!(
+            calls = history.records_kept(),
+            notifications = history.notifications_kept(),
+            dir = %data_dir.display(),
+            "call history read"
+        );
+        Journal {
+            history,
+            calls: Appender::new(calls_path),
+            notifications: Appender::new(notes_path),
+        }
+    }
+
+    /// The history in memory.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// A call ended: its record is appended to the file and kept in memory.
+    pub fn record(&mut self, record: &CallRecord) {
+        let line = match record_line(record) {
+            Ok(line) => line,
+            Err(e) => {
+                warn!(call = record.call.0, error = %e, "call record could not be encoded");
+                return;
+            }
+        };
+        info!(record = %line, "call record");
+        match parse_record(&line) {
+            Ok(view) => self.history.add_record(view),
+            Err(e) => warn!(call = record.call.0, error = %e, "call record not kept in memory"),
+        }
+        self.calls.append(&line);
+    }
+
+    /// Employees were told something: appended to the file and kept in memory.
+    pub fn notified(&mut self, notification: NotificationView) {
+        match serde_json::to_string(&notification) {
+            Ok(line) => self.notifications.append(&line),
+            Err(e) => warn!(error = %e, "notification could not be encoded"),
+        }
+        self.history.add_notification(notification);
+    }
+}
+
+/// Reads `path` line by line, handing each non-empty line to `take` (which keeps the last
+/// `keep` of them); lines it refuses are counted and logged once.
+fn load(path: &Path, keep: usize, mut take: impl FnMut(&str) -> Result<(), String>) {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            warn!(file = %path.display(), error = %e, "history file not readable; starting empty");
+            return;
+        }
+    };
+    let mut bad = 0usize;
+    let mut first_bad = None;
+    let mut seen = 0usize;
+    for (number, line) in BufReader::new(file).split(b'\n').enumerate() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                warn!(file = %path.display(), error = %e, "history file read failed; the rest is skipped");
+                break;
+            }
+        };
+        let Ok(text) = std::str::from_utf8(&line) else {
+            bad += 1;
+            first_bad.get_or_insert((number + 1, "not UTF-8".to_owned()));
+            continue;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        seen += 1;
+        if let Err(why) = take(text) {
+            bad += 1;
+            first_bad.get_or_insert((number + 1, why));
+        }
+    }
+    if let Some((line, why)) = first_bad {
+        warn!(file = %path.display(), bad, first = line, %why, "history lines skipped");
+    }
+    if seen > keep {
+        info!(file = %path.display(), lines = seen, keep, "older history is only in the file");
+    }
+}
+
+/// Appends lines to one file, opening it on first use (and again after a failure).
+#[derive(Debug)]
+struct Appender {
+    path: PathBuf,
+    file: Option<BufWriter<File>>,
+}
+
+impl Appender {
+    fn new(path: PathBuf) -> Appender {
+        Appender { path, file: None }
+    }
+
+    /// Appends `line` and a newline, flushed; a failure is logged and the file reopened next
+    /// time.
+    fn append(&mut self, line: &str) {
+        if let Err(e) = self.try_append(line) {
+            warn!(file = %self.path.display(), error = %e, "history line not written");
+            self.file = None;
+        }
+    }
+
+    fn try_append(&mut self, line: &str) -> std::io::Result<()> {
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self
+                .file
+                .insert(BufWriter::new(open_for_append(&self.path)?)),
+        };
+        file.write_all(line.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.flush()
+    }
+}
+
+/// Opens (or creates) `path` for appending; ends a cut last line with a newline first.
+fn open_for_append(path: &Path) -> std::io::Result<File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)?;
+    let len = file.metadata()?.len();
+    if len > 0 {
+        let mut last = [0u8; 1];
+        file.seek(SeekFrom::Start(len - 1))?;
+        file.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            file.write_all(b"\n")?;
+        }
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing::{CallId, Caller, Outcome};
+    use chrono::{DateTime, Utc};
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_767_600_000 + secs, 0).unwrap_or_else(|| panic!("a time"))
+    }
+
+    fn record(call: u64, outcome: Outcome) -> CallRecord {
+        CallRecord {
+            call: CallId(call),
+            caller: Caller::Withheld,
+            entry: None,
+            offered_at: at(call as i64),
+            groups: vec!["office".into()],
+            offered_to: Vec::new(),
+            answered_by: None,
+            answered_at: None,
+            ended_at: at(call as i64 + 30),
+            wait_ms: 30_000,
+            talk_ms: 0,
+            transfers: Vec::new(),
+            outcome,
+            after_hours: false,
+        }
+    }
+
+    fn calls(j: &Journal) -> Vec<u64> {
+        let records = j.history().records(usize::MAX, false, None);
+        records.iter().map(|r| r.call).collect()
+    }
+
+    #[test]
+    fn records_and_notifications_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut j = Journal::open(dir.path());
+        assert!(calls(&j).is_empty(), "no file: empty");
+        j.record(&record(1, Outcome::Missed));
+        j.record(&record(2, Outcome::Voicemail));
+        j.notified(NotificationView {
+            at: at(5),
+            employees: Vec::new(),
+            text: "Missed call".into(),
+        });
+        assert_eq!(calls(&j), [2, 1]);
+        drop(j);
+        let again = Journal::open(dir.path());
+        assert_eq!(calls(&again), [2, 1]);
+        let notes = again.history().notifications(10);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].text, "Missed call");
+        assert_eq!(notes[0].at, at(5));
+    }
+
+    #[test]
+    fn bad_and_cut_lines_are_skipped_and_do_not_spoil_the_next() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join(CALLS_FILE);
+        let good = record_line(&record(1, Outcome::Missed)).unwrap_or_default();
+        let text = format!("{good}\nnot json\n\n\u{0}\n{}", &good[..20]);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let mut j = Journal::open(dir.path());
+        assert_eq!(calls(&j), [1]);
+        j.record(&record(3, Outcome::Missed));
+        drop(j);
+        assert_eq!(calls(&Journal::open(dir.path())), [3, 1]);
+    }
+
+    #[test]
+    fn only_the_last_records_are_kept_in_memory() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut lines = String::new();
+        for call in 0..(HISTORY_KEPT as u64 + 3) {
+            lines.push_str(&record_line(&record(call, Outcome::Missed)).unwrap_or_default());
+            lines.push('\n');
+        }
+        std::fs::write(dir.path().join(CALLS_FILE), lines).unwrap_or_else(|e| panic!("{e}"));
+        let j = Journal::open(dir.path());
+        let kept = calls(&j);
+        assert_eq!(kept.len(), HISTORY_KEPT);
+        assert_eq!(kept.last(), Some(&3));
+    }
+
+    #[test]
+    fn a_write_failure_keeps_the_record_in_memory() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        // A directory where the file should be: every append fails.
+        std::fs::create_dir(dir.path().join(CALLS_FILE)).unwrap_or_else(|e| panic!("{e}"));
+        let mut j = Journal::open(dir.path());
+        j.record(&record(9, Outcome::Missed));
+        assert_eq!(calls(&j), [9]);
+    }
+}
