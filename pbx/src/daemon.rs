@@ -17,7 +17,7 @@ use crate::control::protocol::Revision;
 use crate::control::server::{ControlServer, Setup};
 use crate::media;
 use crate::notify::{self, Notifier};
-use crate::routing::{Crm, Router};
+use crate::routing::Router;
 use crate::sip::b2bua::Local;
 use crate::sip::endpoint::{DigestChoice, Endpoint, Input, Options};
 use crate::sip::transport::{transport_name, BindError, Listeners};
@@ -110,7 +110,9 @@ async fn serve(
     let mut endpoint = Endpoint::with_options(Arc::clone(&config), secret, options);
     endpoint.set_local(local);
     let now = chrono::Utc::now();
-    let router = Router::new(Arc::clone(&config), Crm::default(), now);
+    // The CRM as its stored changes left it, so leads outlive a restart.
+    let crm = crate::control::journal::load_crm(Path::new(config.system.data_dir.as_str()));
+    let router = Router::new(Arc::clone(&config), crm, now);
     let mut switch = Switch::new(endpoint, router);
     // Trunk providers' host names, resolved once at start; their registrations start now.
     let prefer_v6 = local.udp.is_some_and(|a| a.is_ipv6());

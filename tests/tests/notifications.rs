@@ -4,7 +4,7 @@
 //! number again is added to that lead, a withheld number cannot be looked up; each time the
 //! queue's employee's phone (baresip) receives the missed-call notification as a SIP MESSAGE
 //! and accepts it (baresip 1.0 shows it nowhere a test can read, so its 200 is what is
-//! checked). A known contact's case needs a contact in the CRM, which nothing can add yet
+//! checked). The CRM outlives a daemon restart. A known contact's case needs a contact in the CRM, which nothing can add yet
 //! outside the router's tests (`routing/tests/crm_cases.rs`).
 //!
 //! Needs `sipp` and `baresip` on PATH (`scripts/setup.sh` installs them).
@@ -128,5 +128,10 @@ fn a_call_missed_after_hours_creates_a_lead_and_a_sip_message_reaches_the_queue(
     provider_calls(provider_port, &pbx, logs.path(), "anonymous");
     let withheld = pbx.wait_for_all(&["notified by SIP MESSAGE", "a withheld number"]);
     assert!(!withheld.contains("lead #"), "{withheld}");
+
+    // The CRM outlives a restart: the number is still that lead's.
+    pbx.restart();
+    provider_calls(provider_port, &pbx, logs.path(), "+48601234567");
+    pbx.wait_for_all(&["notified by SIP MESSAGE", &format!("added to lead #{lead}")]);
     pbx.stop();
 }

@@ -27,6 +27,8 @@ use crate::routing::CallRecord;
 pub const CALLS_FILE: &str = "calls.jsonl";
 /// The notifications' file name under the data directory.
 pub const NOTIFICATIONS_FILE: &str = "notifications.jsonl";
+/// The CRM's changes (leads created, activities), replayed at start.
+pub const CRM_FILE: &str = "crm.jsonl";
 
 /// The history kept in memory and the files it is appended to.
 #[derive(Debug)]
@@ -34,6 +36,7 @@ pub struct Journal {
     history: History,
     calls: Appender,
     notifications: Appender,
+    crm: Appender,
 }
 
 impl Journal {
@@ -63,6 +66,15 @@ impl Journal {
             history,
             calls: Appender::new(calls_path),
             notifications: Appender::new(notes_path),
+            crm: Appender::new(data_dir.join(CRM_FILE)),
+        }
+    }
+
+    /// The CRM changed (a lead created, a call attached): appended to its file.
+    pub fn crm_changed(&mut self, event: &crate::routing::crm::CrmEvent) {
+        match serde_json::to_string(event) {
+            Ok(line) => self.crm.append(&line),
+            Err(e) => warn!(error = %e, "CRM change could not be encoded"),
         }
     }
 
@@ -96,6 +108,26 @@ impl Journal {
         }
         self.history.add_notification(notification);
     }
+}
+
+/// The CRM as its stored changes under `data_dir` leave it (empty without the file): read
+/// once at start, before the router is made.
+pub fn load_crm(data_dir: &Path) -> crate::routing::Crm {
+    let mut crm = crate::routing::Crm::default();
+    let mut changes = 0usize;
+    load(&data_dir.join(CRM_FILE), usize::MAX, |line| {
+        let event = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        crm.apply(event);
+        changes += 1;
+        Ok(())
+    });
+    info!(
+        changes,
+        leads = crm.leads().len(),
+        contacts = crm.contacts().len(),
+        "CRM read"
+    );
+    crm
 }
 
 /// Reads `path` line by line, handing each non-empty line to `take` (which keeps the last

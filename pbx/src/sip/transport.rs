@@ -399,6 +399,10 @@ fn routed(
 ) {
     match (o, journal) {
         (routing::Output::Record(r), Some(j)) => j.record(r),
+        (routing::Output::Crm(c), Some(j)) => {
+            j.crm_changed(c);
+            log_routed(o);
+        }
         (routing::Output::Notify(x), journal) => {
             if let Some(n) = notifier {
                 n.notify(x);
