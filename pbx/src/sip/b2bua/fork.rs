@@ -306,20 +306,8 @@ impl B2bua {
         if contacts.is_empty() {
             return self.unreachable(id, employee);
         }
-        let Some(call) = self.calls.get(&id) else {
-            return;
-        };
-        if call.b_media.is_none() {
-            let Some(m) = self.open_leg() else {
-                self.event(CallEvent::Failed {
-                    call: Some(id),
-                    why: "no free RTP port for the called side".into(),
-                });
-                return self.unreachable(id, employee);
-            };
-            if let Some(c) = self.calls.get_mut(&id) {
-                c.b_media = Some(m);
-            }
+        if !self.ensure_b_media(id) {
+            return self.unreachable(id, employee);
         }
         if let Some(c) = self.calls.get_mut(&id) {
             if !c.ringing.contains(&employee) {
@@ -346,24 +334,15 @@ impl B2bua {
         let Some(via) = self.local.sip(transport) else {
             return;
         };
-        let ip = self.local.media_ip;
+        let Some(sdp) = self.b_offer(id) else {
+            return;
+        };
         let call_id = format!("{}@centrala", self.id("call-id"));
         let tag = self.id("tag");
         let branch = self.branch();
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Some(call) = self.calls.get(&id) else {
             return;
         };
-        let Some(media) = call.b_media.as_ref() else {
-            return;
-        };
-        let sdp = Sdp::offer(
-            media.session,
-            media.version,
-            ip,
-            media.port,
-            LAWS,
-            media.direction,
-        );
         let host = via.to_string();
         let name = call.caller_name.replace(['"', '\\'], "");
         let mut dialog = Dialog::as_uac(
@@ -379,11 +358,58 @@ impl B2bua {
             host.clone(),
             format!("sip:{}@{host}", call.caller),
         );
-        let bytes = dialog.invite(&branch, &sdp.to_string(), &[]);
+        let bytes = dialog.invite(&branch, &sdp, &[]);
+        self.send_fork(id, Party::Employee(employee.clone()), dialog, branch, bytes);
+    }
+
+    /// The callee-side media leg, opened if the call has none yet; false when no port is free.
+    pub(super) fn ensure_b_media(&mut self, id: CallId) -> bool {
+        if self.calls.get(&id).is_some_and(|c| c.b_media.is_some()) {
+            return true;
+        }
+        let Some(m) = self.open_leg() else {
+            self.event(CallEvent::Failed {
+                call: Some(id),
+                why: "no free RTP port for the called side".into(),
+            });
+            return false;
+        };
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.b_media = Some(m);
+        }
+        true
+    }
+
+    /// Our SDP offer on the callee-side media leg (every fork offers the same).
+    pub(super) fn b_offer(&self, id: CallId) -> Option<String> {
+        let media = self.calls.get(&id)?.b_media.as_ref()?;
+        let sdp = Sdp::offer(
+            media.session,
+            media.version,
+            self.local.media_ip,
+            media.port,
+            LAWS,
+            media.direction,
+        );
+        Some(sdp.to_string())
+    }
+
+    /// Adds a fork to `party` with its first INVITE (`bytes`, on `branch`) and sends it.
+    pub(super) fn send_fork(
+        &mut self,
+        id: CallId,
+        party: Party,
+        dialog: Dialog,
+        branch: String,
+        bytes: Bytes,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         let to = dialog.peer;
         let i = call.forks.len();
         call.forks.push(Fork {
-            party: Party::Employee(employee.clone()),
+            party,
             branch: branch.clone(),
             dialog,
             state: ForkState::Calling,

@@ -111,51 +111,22 @@ impl B2bua {
         self.end_caller(id, code, reason, Some(&warning));
     }
 
-    /// The callee-side media leg, opened if the call has none yet; false when no port is free.
-    fn ensure_b_media(&mut self, id: CallId) -> bool {
-        if self.calls.get(&id).is_some_and(|c| c.b_media.is_some()) {
-            return true;
-        }
-        let Some(m) = self.open_leg() else {
-            self.event(CallEvent::Failed {
-                call: Some(id),
-                why: "no free RTP port for the called side".into(),
-            });
-            return false;
-        };
-        if let Some(c) = self.calls.get_mut(&id) {
-            c.b_media = Some(m);
-        }
-        true
-    }
-
     fn send_outside_invite(&mut self, id: CallId, number: PhoneNumber, route: OutsideRoute) {
         let transport = tx::Transport::Udp;
         let Some(via) = self.local.sip(transport) else {
             return self.end_caller(id, 503, "Service Unavailable", None);
         };
-        let ip = self.local.media_ip;
+        let Some(sdp) = self.b_offer(id) else {
+            return;
+        };
         let call_id = format!("{}@centrala", self.id("call-id"));
         let tag = self.id("tag");
         let branch = self.branch();
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Some(call) = self.calls.get(&id) else {
             return;
         };
-        let Some(media) = call.b_media.as_ref() else {
-            return;
-        };
-        let sdp = Sdp::offer(
-            media.session,
-            media.version,
-            ip,
-            media.port,
-            LAWS,
-            media.direction,
-        )
-        .to_string();
         let (from, extra) = presented(&call.caller, &call.caller_name, &route);
-        let host = &route.host;
-        let uri = request_uri(&number, host, route.port);
+        let uri = request_uri(&number, &route.host, route.port);
         let mut dialog = Dialog::as_uac(
             call_id,
             tag,
@@ -170,28 +141,15 @@ impl B2bua {
             format!("sip:{}@{via}", route.username),
         );
         let bytes = dialog.invite(&branch, &sdp, &extra);
-        let i = call.forks.len();
-        let (trunk, to) = (route.trunk.clone(), dialog.peer);
-        call.forks.push(Fork {
-            party: Party::Outside(Box::new(OutsideLeg {
-                number: number.clone(),
-                route,
-                sdp,
-                extra,
-                answered: Vec::new(),
-            })),
-            branch: branch.clone(),
-            dialog,
-            state: ForkState::Calling,
-            cancel_wanted: false,
-            ack: None,
-        });
-        self.track(branch.clone(), id, Purpose::Invite(i));
-        self.act(Action::Send(tx::OutgoingRequest {
-            key: ClientKey::new(branch, crate::sip::method::Method::Invite),
-            to,
-            bytes,
-        }));
+        let trunk = route.trunk.clone();
+        let leg = OutsideLeg {
+            number: number.clone(),
+            route,
+            sdp,
+            extra,
+            answered: Vec::new(),
+        };
+        self.send_fork(id, Party::Outside(Box::new(leg)), dialog, branch, bytes);
         self.event(CallEvent::Dialling {
             call: id,
             number,
