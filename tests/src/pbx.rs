@@ -103,6 +103,31 @@ pub fn always_open(config: &mut Config) {
     }
 }
 
+/// Forces the demo office's "office-hours" schedule closed for a day (its night switch) with
+/// `after_hours` as what happens to calls meanwhile; returns the schedule for more changes.
+pub fn closed_office_hours(
+    config: &mut Config,
+    after_hours: firmware_config::schedule::AfterHours,
+) -> &mut firmware_config::schedule::Schedule {
+    use firmware_config::schedule::{Forced, NightSwitch};
+    let schedule = config
+        .schedules
+        .as_mut_slice()
+        .iter_mut()
+        .find(|s| s.name.as_str() == "office-hours")
+        .expect("the demo office has an office-hours schedule");
+    schedule.after_hours = after_hours;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let tomorrow = now + 86_400;
+    schedule.night_switch = Some(NightSwitch {
+        state: Forced::Closed,
+        until: firmware_config::time::Instant(tomorrow),
+    });
+    schedule
+}
+
 /// The queue group called `name`; panics if there is none.
 pub fn group_mut<'a>(config: &'a mut Config, name: &str) -> &'a mut QueueGroup {
     config

@@ -10,7 +10,7 @@
 //! Needs `sipp` and `baresip` on PATH (`scripts/setup.sh` installs them).
 
 use centrala_e2e::baresip::{AnswerMode, Phone, PhoneConfig};
-use centrala_e2e::pbx::Pbx;
+use centrala_e2e::pbx::{closed_office_hours, Pbx};
 use centrala_e2e::ports::free_port;
 use centrala_e2e::sipp::Sipp;
 use firmware_config::bounded::Text;
@@ -19,7 +19,7 @@ use firmware_config::entry::{
     CrmOptions, Destination, EntryPoint, EntrySource, TrunkDid, UnknownCaller,
 };
 use firmware_config::number::PhoneNumber;
-use firmware_config::schedule::{AfterHours, Forced, NightSwitch};
+use firmware_config::schedule::AfterHours;
 use firmware_config::system::Transport;
 use firmware_config::trunk::SipTrunk;
 
@@ -47,18 +47,7 @@ fn closed_did(config: &mut Config, port: u16) {
         caller_id: None,
     };
     config.trunks.push(trunk).expect("room for a trunk");
-    let schedule = config
-        .schedules
-        .as_mut_slice()
-        .iter_mut()
-        .find(|s| s.name.as_str() == "office-hours")
-        .expect("the demo office has an office-hours schedule");
-    schedule.after_hours = AfterHours::HangUp;
-    let tomorrow = chrono::Utc::now().timestamp() + 86_400;
-    schedule.night_switch = Some(NightSwitch {
-        state: Forced::Closed,
-        until: firmware_config::time::Instant(tomorrow),
-    });
+    closed_office_hours(config, AfterHours::HangUp);
     let entry = EntryPoint {
         name: text("direct-line"),
         source: EntrySource::TrunkDid(TrunkDid {

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use centrala_e2e::audio::Recording;
 use centrala_e2e::baresip::{CallOutcome, Phone, PhoneConfig};
-use centrala_e2e::pbx::Pbx;
+use centrala_e2e::pbx::{closed_office_hours, Pbx};
 use firmware_config::bounded::Text;
 use firmware_config::config::Config;
-use firmware_config::schedule::{AfterHours, Forced, NightSwitch};
+use firmware_config::schedule::AfterHours;
 use serde_json::Value;
 
 /// The tone the caller sends (and so the message holds).
@@ -25,19 +25,7 @@ const CALLER_SECS: f64 = 11.0;
 /// The reception (internal number 200, the office group) follows "office-hours", forced
 /// closed for a day, with voicemail after hours and the built-in greeting.
 fn closed_reception(config: &mut Config) {
-    let schedule = config
-        .schedules
-        .as_mut_slice()
-        .iter_mut()
-        .find(|s| s.name.as_str() == "office-hours")
-        .expect("the demo office has an office-hours schedule");
-    schedule.after_hours = AfterHours::Voicemail;
-    schedule.voicemail_greeting = None;
-    let tomorrow = chrono::Utc::now().timestamp() + 86_400;
-    schedule.night_switch = Some(NightSwitch {
-        state: Forced::Closed,
-        until: firmware_config::time::Instant(tomorrow),
-    });
+    closed_office_hours(config, AfterHours::Voicemail).voicemail_greeting = None;
     let reception = config
         .entry_points
         .as_mut_slice()

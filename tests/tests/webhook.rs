@@ -11,10 +11,10 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use centrala_e2e::pbx::{password, Pbx};
+use centrala_e2e::pbx::{closed_office_hours, password, Pbx};
 use firmware_config::bounded::Text;
 use firmware_config::config::Config;
-use firmware_config::schedule::{AfterHours, Forced, NightSwitch};
+use firmware_config::schedule::AfterHours;
 use firmware_config::system::Webhook;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -110,18 +110,7 @@ fn text<const N: usize>(s: &str) -> Text<N> {
 /// The reception entry point (internal number 200) follows "office-hours", which is forced
 /// closed for a day and hangs up after hours; events go to the webhook at `addr`.
 fn closed_with_webhook(config: &mut Config, addr: SocketAddr) {
-    let schedule = config
-        .schedules
-        .as_mut_slice()
-        .iter_mut()
-        .find(|s| s.name.as_str() == "office-hours")
-        .expect("the demo office has an office-hours schedule");
-    schedule.after_hours = AfterHours::HangUp;
-    let tomorrow = chrono::Utc::now().timestamp() + 86_400;
-    schedule.night_switch = Some(NightSwitch {
-        state: Forced::Closed,
-        until: firmware_config::time::Instant(tomorrow),
-    });
+    closed_office_hours(config, AfterHours::HangUp);
     let reception = config
         .entry_points
         .as_mut_slice()
