@@ -120,7 +120,11 @@ pub struct Crm {
 impl Crm {
     /// A CRM holding these contacts and leads.
     pub fn new(contacts: Vec<Contact>, leads: Vec<Lead>) -> Self {
-        let next_lead = leads.iter().map(|l| l.id + 1).max().unwrap_or(1);
+        let next_lead = leads
+            .iter()
+            .map(|l| l.id.saturating_add(1))
+            .max()
+            .unwrap_or(1);
         Crm {
             contacts,
             leads,
@@ -231,7 +235,7 @@ impl Crm {
                 }
             }
             CrmEvent::LeadCreated(lead) => {
-                self.next_lead = self.next_lead.max(lead.id + 1);
+                self.next_lead = self.next_lead.max(lead.id.saturating_add(1));
                 if !self.leads.iter().any(|l| l.id == lead.id) {
                     self.leads.push(lead);
                 }
@@ -246,7 +250,7 @@ impl Crm {
             created_at: activity.at,
             activities: vec![activity],
         };
-        self.next_lead = id + 1;
+        self.next_lead = id.saturating_add(1);
         self.leads.push(lead.clone());
         CrmEvent::LeadCreated(lead)
     }
@@ -302,6 +306,15 @@ mod replay_tests {
             replayed.classify(options, Some(&third)),
             live.classify(options, Some(&third))
         );
+        // A stored id at the very end of the range does not overflow.
+        let mut last = Crm::default();
+        last.apply(CrmEvent::LeadCreated(Lead {
+            id: u64::MAX,
+            number: third.clone(),
+            created_at: at(0),
+            activities: Vec::new(),
+        }));
+        assert_eq!(last.leads().len(), 1);
         // Replaying a creation twice keeps one lead.
         replayed.apply(serde_json::from_str(&lines[0]).expect("decodes"));
         assert_eq!(replayed.leads().len(), live.leads().len());

@@ -17,6 +17,10 @@ use firmware_config::number::PhoneNumber;
 use super::*;
 use crate::sip::trunk::auth::{self, ClientAuth};
 
+/// How many challenges one outside call answers: a provider that keeps sending new nonces
+/// (or a stale flag) would otherwise be answered forever.
+const MAX_CHALLENGES: usize = 3;
+
 /// Which trunk an outside call goes through, and how to reach and authenticate to it.
 #[derive(Clone)]
 pub struct OutsideRoute {
@@ -185,6 +189,9 @@ impl B2bua {
             return;
         };
         let challenge = match challenge {
+            Ok(_) if leg.answered.len() >= MAX_CHALLENGES => {
+                return self.outside_refused_credentials(id, i)
+            }
             Ok(c) if !leg.answered.contains(&c.nonce) || c.stale => c,
             Ok(_) => return self.outside_refused_credentials(id, i),
             Err(e) => {

@@ -476,3 +476,24 @@ night_switch = {{ state = \"closed\", until = \"2030-01-01T00:00:00Z\" }}
     let from = message::header(&out[0], "From").unwrap_or_default();
     assert!(from.contains("sip:+48601234567@"), "{from}");
 }
+
+#[test]
+fn a_provider_sending_new_nonces_forever_is_answered_three_times_then_refused() {
+    let mut sim = Sim::with(office_with_trunk);
+    let mut anna = Phone::new(&mut sim, "101", 5061);
+    anna.invite(&mut sim, "0601234567");
+    let mut invite = invites_at_provider(&mut sim).remove(0);
+    for n in 0..3 {
+        provider_reply(
+            &mut sim,
+            &invite,
+            407,
+            &challenge_header(&format!("n{n}")),
+            None,
+        );
+        invite = invites_at_provider(&mut sim).remove(0);
+    }
+    provider_reply(&mut sim, &invite, 407, &challenge_header("n3"), None);
+    assert!(invites_at_provider(&mut sim).is_empty(), "no fifth INVITE");
+    assert_eq!(codes(&sim.take(anna.at)), [403]);
+}
