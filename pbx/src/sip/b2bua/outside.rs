@@ -3,7 +3,7 @@
 //!
 //! The endpoint picks the trunk, checks the toll-fraud guard and hands over an
 //! [`OutsideRoute`]; the B2BUA sends one INVITE (an outside fork) to the provider. The fork
-//! answers the provider's digest challenge (401/407) once per nonce; the provider's ringing
+//! answers the provider's digest challenge (401/407) once per nonce (at most three challenges in all); the provider's ringing
 //! gives the caller Centrala's ringback; its answer connects the caller at once (the router is
 //! done with the call); its failure ends the call with a status the caller's phone shows.
 //!
