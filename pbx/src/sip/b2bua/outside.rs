@@ -4,8 +4,9 @@
 //! The endpoint picks the trunk, checks the toll-fraud guard and hands over an
 //! [`OutsideRoute`]; the B2BUA sends one INVITE (an outside fork) to the provider. The fork
 //! answers the provider's digest challenge (401/407) once per nonce, three challenges at most;
-//! the provider's ringing gives the caller Centrala's ringback; its answer connects the caller at once (the router is
-//! done with the call); its failure ends the call with a status the caller's phone shows.
+//! the provider's ringing gives the caller Centrala's ringback; its answer connects the caller
+//! at once (the router is done with the call); its failure ends the call with a status the
+//! caller's phone shows.
 //!
 //! Caller ID: a forwarded outside caller's own number is presented in `From` (where the
 //! provider permits it, the called mobile sees who is calling); an employee's call presents
