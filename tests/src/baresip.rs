@@ -54,6 +54,11 @@
 //!   finished when the call closes. Two calls starting in the same second overwrite each other.
 //! - A dial is answered at once with `ok:true` and empty data; how the call went comes only as
 //!   events.
+//! - The `mwi` module (1.0.0) loops forever, printing `mwi: subscribing to messages for …`,
+//!   when the account's registration completes before the module's 1 ms start-up timer runs
+//!   (a slow start under load): the timer re-subscribes every subscription in the list it is
+//!   appending to. A phone with [`PhoneConfig::mwi`] therefore gets its account through the
+//!   `uanew` command after start-up, never from the accounts file.
 
 use std::io::{BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -313,8 +318,17 @@ impl Phone {
             rec = rec.display(),
         );
         std::fs::write(dir.path().join("config"), conf).expect("write baresip config");
-        std::fs::write(dir.path().join("accounts"), account_line(&config, sip_port))
-            .expect("write baresip accounts");
+        // baresip 1.0's mwi module subscribes again, from a timer 1 ms after it loads, for
+        // every subscription it already holds, and appends each new one to the list it is
+        // walking: if the account's REGISTER_OK is handled before that timer (a slow start
+        // under load), it loops forever and the phone goes dead. An MWI phone therefore
+        // starts with no account and gets it through `uanew` once the loop runs.
+        let accounts = if config.mwi {
+            String::new()
+        } else {
+            account_line(&config, sip_port)
+        };
+        std::fs::write(dir.path().join("accounts"), accounts).expect("write baresip accounts");
 
         let mut child = Command::new("baresip")
             .arg("-f")
@@ -365,7 +379,7 @@ impl Phone {
         let (tx, rx) = mpsc::channel();
         let reader = ctrl.try_clone().expect("clone ctrl socket");
         std::thread::spawn(move || read_ctrl(reader, &tx));
-        Phone {
+        let mut phone = Phone {
             config,
             child,
             dir,
@@ -376,7 +390,12 @@ impl Phone {
             events: Vec::new(),
             seen: 0,
             next_token: 1,
+        };
+        if phone.config.mwi {
+            let line = account_line(&phone.config, sip_port);
+            phone.command_ok("uanew", line.trim_end());
         }
+        phone
     }
 
     /// The SIP user.
