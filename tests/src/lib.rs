@@ -4,6 +4,7 @@
 
 pub mod audio;
 pub mod baresip;
+pub mod control;
 pub mod pbx;
 pub mod ports;
 pub mod sipp;

@@ -4,90 +4,23 @@
 //! once; a change on an old revision is a conflict; an invalid one names its fields; garbage
 //! is answered with an error.
 
-use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use centrala_e2e::baresip::{AnswerMode, Phone, PhoneConfig};
+use centrala_e2e::control::Client;
 use centrala_e2e::pbx::{add_employee, group_mut, Pbx};
 use firmware_config::group::{Distribution, Unanswered};
 use serde_json::{json, Value};
 
-/// A control socket client: one request at a time, replies matched by id.
-struct Client {
-    read: BufReader<UnixStream>,
-    write: UnixStream,
-    next: u64,
-}
-
-impl Client {
-    fn connect(path: &Path) -> Client {
-        let stream =
-            UnixStream::connect(path).unwrap_or_else(|e| panic!("connect {}: {e}", path.display()));
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        let write = stream.try_clone().expect("clone");
-        Client {
-            read: BufReader::new(stream),
-            write,
-            next: 1,
-        }
-    }
-
-    fn send_line(&mut self, line: &str) {
-        self.write.write_all(line.as_bytes()).expect("write");
-        self.write.write_all(b"\n").expect("write");
-    }
-
-    /// The next message; `None` when the daemon closed the connection.
-    fn receive(&mut self) -> Option<Value> {
-        let mut line = String::new();
-        match self.read.read_line(&mut line) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => Some(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))),
-        }
-    }
-
-    /// Sends `request` (an object with `request` and its fields) and returns the reply.
-    fn ask(&mut self, mut request: Value) -> Value {
-        let id = self.next;
-        self.next += 1;
-        request["v"] = json!(1);
-        request["id"] = json!(id);
-        self.send_line(&request.to_string());
-        loop {
-            let message = self.receive().expect("a reply");
-            if message["type"] == "reply" {
-                assert_eq!(message["id"], id, "{message}");
-                return message["reply"].clone();
-            }
-        }
-    }
-
-    fn hello(&mut self, user: &str) -> Value {
-        self.ask(json!({"request": "hello", "client": "e2e", "user": user}))
-    }
-
-    /// The configuration and its revision.
-    fn config(&mut self) -> (u64, Value) {
-        let reply = self.ask(json!({"request": "get_config"}));
-        assert_eq!(reply["reply"], "config", "{reply}");
-        (
-            reply["revision"].as_u64().expect("revision"),
-            reply["config"].clone(),
-        )
-    }
-
-    fn replace_group(&mut self, base: u64, group: &Value) -> Value {
-        self.ask(json!({
-            "request": "replace",
-            "base": base,
-            "item": {"kind": "group", "value": group},
-        }))
-    }
+/// Replaces a group over `client`.
+fn replace_group(client: &mut Client, base: u64, group: &Value) -> Value {
+    client.ask(json!({
+        "request": "replace",
+        "base": base,
+        "item": {"kind": "group", "value": group},
+    }))
 }
 
 fn socket(pbx: &Pbx) -> PathBuf {
@@ -146,7 +79,7 @@ fn a_change_is_saved_audited_applied_to_calls_and_stored() {
         .as_array_mut()
         .expect("members")
         .push(json!("104"));
-    let saved = ala.replace_group(base, &office);
+    let saved = replace_group(&mut ala, base, &office);
     assert_eq!(saved, json!({"reply": "saved", "revision": base + 1}));
 
     // Subscribers are told.
@@ -183,7 +116,7 @@ fn a_change_is_saved_audited_applied_to_calls_and_stored() {
     ola.hello("ola");
     let mut theirs = before.clone();
     theirs["ring_time_secs"] = json!(45);
-    let conflict = ola.replace_group(base, &theirs);
+    let conflict = replace_group(&mut ola, base, &theirs);
     assert_eq!(
         conflict,
         json!({"reply": "conflict", "current": base + 1, "changed": ["group 'office'"]})
@@ -196,7 +129,7 @@ fn a_change_is_saved_audited_applied_to_calls_and_stored() {
         .as_array_mut()
         .expect("members")
         .push(json!("555"));
-    let invalid = ola.replace_group(base + 1, &bad);
+    let invalid = replace_group(&mut ola, base + 1, &bad);
     assert_eq!(invalid["reply"], "invalid", "{invalid}");
     let paths: Vec<&str> = invalid["problems"]
         .as_array()

@@ -126,6 +126,9 @@ fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
     let note = match &picker.error {
         Some(e) => Paragraph::new(e.as_str()).style(bad()),
         None if picker.choices.is_empty() => Paragraph::new("nothing to choose from"),
+        None if visible.is_empty() => {
+            Paragraph::new(format!("nothing matches '{}'", picker.query)).style(bad())
+        }
         None => Paragraph::new(format!("{} of {}", visible.len(), picker.choices.len())),
     };
     frame.render_widget(note, error);
