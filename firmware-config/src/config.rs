@@ -70,6 +70,23 @@ impl Config {
         self.entry_points.iter().find(|e| e.name.as_str() == name)
     }
 
+    /// What an internal number already reaches, in words ("employee 101", "group 'office'",
+    /// "entry point 'reception'", "the voicemail number"), if anything.
+    pub fn number_owner(&self, number: &Extension) -> Option<String> {
+        if self.employee(number).is_some() {
+            return Some(format!("employee {number}"));
+        }
+        if let Some(g) = self.groups.iter().find(|g| &g.number == number) {
+            return Some(format!("group '{}'", g.name));
+        }
+        let internal = |e: &&EntryPoint| matches!(&e.source, crate::entry::EntrySource::Internal(n) if n == number);
+        if let Some(e) = self.entry_points.iter().find(internal) {
+            return Some(format!("entry point '{}'", e.name));
+        }
+        (self.system.voicemail_number.as_ref() == Some(number))
+            .then(|| "the voicemail number".to_string())
+    }
+
     /// The trunk with this name.
     pub fn trunk(&self, name: &str) -> Option<&SipTrunk> {
         self.trunks.iter().find(|t| t.name.as_str() == name)

@@ -1,7 +1,7 @@
 //! The factory default: a small demo office the appliance starts with when nothing is stored.
 
 use crate::bounded::{List, Table, Text};
-use crate::bounds::MIN_PASSWORD_LEN;
+use crate::bounds::{KEY_LEN, MIN_PASSWORD_LEN};
 use crate::config::Config;
 use crate::employee::{Employee, Presence, SipDevice};
 use crate::entry::{CrmOptions, Destination, EntryPoint, EntrySource, UnknownCaller};
@@ -113,6 +113,39 @@ fn employee(extension: &str, name: &str, password: &str) -> Employee {
         mobile: None,
         presence: Presence::Available,
         devices,
+    }
+}
+
+/// A new, empty queue group as the console starts it: no members yet, in order, 20 s of
+/// ringing, callers keep waiting when nobody answers.
+pub fn new_group(name: Text<KEY_LEN>, number: Extension) -> QueueGroup {
+    QueueGroup {
+        name,
+        number,
+        members: List::new(),
+        ..office_group()
+    }
+}
+
+/// A new schedule as the console starts it: the factory office hours (Mon–Fri 09:00–17:00,
+/// voicemail after hours) in `time_zone`.
+pub fn new_schedule(name: Text<KEY_LEN>, time_zone: Text<KEY_LEN>) -> Schedule {
+    Schedule {
+        name,
+        time_zone,
+        ..office_hours()
+    }
+}
+
+/// A new entry point as the console starts it: calls from `source` go to `destination`, with
+/// no schedule (always open) and the factory CRM options.
+pub fn new_entry(name: Text<KEY_LEN>, source: EntrySource, destination: Destination) -> EntryPoint {
+    EntryPoint {
+        name,
+        source,
+        destination,
+        schedule: None,
+        ..office_entry()
     }
 }
 

@@ -5,6 +5,7 @@
 //! given in [`App::now`]. The screens draw this state (`ui`).
 
 mod calendar;
+mod create;
 mod editors;
 mod employee;
 mod entry;
@@ -23,6 +24,7 @@ use crate::action::{Action, Mode};
 use crate::describe::Change;
 
 pub use calendar::{parse_time, Calendar, Day, Hour, View as CalendarView, DAYS};
+pub use create::NewKind;
 pub use editors::{Editor, GroupRow, ItemEditor, ScheduleRow};
 pub use employee::EmployeeRow;
 pub use entry::EntryRow;
@@ -174,6 +176,8 @@ pub struct App {
     pub quit: bool,
     /// A reload was asked after a conflict: the editor takes the new revision as its base.
     rebase_on_reload: bool,
+    /// The name of the entry point being started, while its source is picked.
+    new_entry: Option<firmware_config::bounded::Text<{ firmware_config::bounds::KEY_LEN }>>,
 }
 
 impl App {
@@ -196,6 +200,7 @@ impl App {
             note: None,
             quit: false,
             rebase_on_reload: false,
+            new_entry: None,
         }
     }
 
@@ -408,6 +413,11 @@ impl App {
             Action::Presence => return self.cycle_presence(),
             Action::NightSwitch => self.ask_night_switch(),
             Action::Calendar if self.tab == Tab::Entries => self.open_calendar(),
+            Action::Add if NewKind::of(self.tab).is_some() => {
+                if let Some(kind) = NewKind::of(self.tab) {
+                    self.start_new(kind);
+                }
+            }
             Action::Add if self.tab == Tab::Employees && self.config.is_some() => {
                 self.ask(
                     "New employee: extension",

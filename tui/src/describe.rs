@@ -158,10 +158,21 @@ pub fn crm(c: &firmware_config::entry::CrmOptions) -> (String, String) {
     (lookup.into(), unknown.into())
 }
 
+/// Where an entry point's calls come from, in words.
+pub fn source(s: &firmware_config::entry::EntrySource) -> String {
+    use firmware_config::entry::EntrySource;
+    match s {
+        EntrySource::AnalogLine(l) => format!("analog line {l}"),
+        EntrySource::TrunkDid(t) => format!("{} on trunk {}", t.did, t.trunk),
+        EntrySource::Internal(x) => format!("internal number {x}"),
+    }
+}
+
 /// An entry point as labelled lines.
 pub fn entry(e: &firmware_config::entry::EntryPoint) -> Vec<(String, String)> {
     let (lookup, unknown) = crm(&e.crm);
     vec![
+        ("comes from".into(), source(&e.source)),
         ("goes to".into(), destination(&e.destination)),
         (
             "schedule".into(),

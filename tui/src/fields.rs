@@ -6,7 +6,7 @@ use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use firmware_config::bounded::Text;
 use firmware_config::bounds::{
-    MAX_RANGES_PER_DAY, NAME_LEN, RING_TIME_MAX_SECS, RING_TIME_MIN_SECS,
+    KEY_LEN, MAX_RANGES_PER_DAY, NAME_LEN, RING_TIME_MAX_SECS, RING_TIME_MIN_SECS,
 };
 use firmware_config::number::{CountryCode, Extension, PhoneNumber};
 use firmware_config::schedule::{DayRanges, DaysOff, Forced, NightSwitch};
@@ -34,6 +34,24 @@ pub fn ring_time(s: &str) -> Result<u16, String> {
 /// An outside number; a national one is completed with the office's country code.
 pub fn phone_number(s: &str, country: CountryCode) -> Result<PhoneNumber, String> {
     PhoneNumber::parse(s.trim(), Some(country)).map_err(|e| format!("'{}': {e}", s.trim()))
+}
+
+/// An item's name (a group's, a schedule's, an entry point's), by which other items refer to
+/// it: letters, digits, `-`, `_` and `.`.
+pub fn key(s: &str) -> Result<Text<KEY_LEN>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("the name is empty".into());
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_.".contains(*c)))
+    {
+        return Err(format!(
+            "'{c}' is not allowed in a name: letters, digits, - _ . only"
+        ));
+    }
+    Text::new(s).map_err(|e| format!("the name {e}"))
 }
 
 /// A display name (a holiday's, an employee's): not empty, and short enough.

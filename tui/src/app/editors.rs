@@ -34,7 +34,28 @@ pub struct ItemEditor<T> {
     pub new: bool,
 }
 
-impl<T: Clone> ItemEditor<T> {
+impl<T: Clone + PartialEq> ItemEditor<T> {
+    /// True when saving would store something: a new item, or a changed draft.
+    pub fn dirty(&self) -> bool {
+        self.new || self.draft != self.original
+    }
+
+    /// The item's lines before the edit (`describe`), none for a new item.
+    fn before(&self, describe: impl Fn(&T) -> Vec<(String, String)>) -> Vec<(String, String)> {
+        if self.new {
+            Vec::new()
+        } else {
+            describe(&self.original)
+        }
+    }
+
+    /// Takes `stored` as what is stored at `revision`.
+    fn stored(&mut self, stored: &T, revision: Revision) {
+        self.original = stored.clone();
+        self.base = revision;
+        self.new = false;
+    }
+
     /// An editor of `item`, stored at revision `base`.
     pub fn new(base: Revision, item: T) -> Self {
         ItemEditor {
@@ -157,10 +178,10 @@ impl Editor {
     /// True when the draft differs from what is stored.
     pub fn changed(&self) -> bool {
         match self {
-            Editor::Group(e) => e.draft != e.original,
-            Editor::Schedule(e) => e.draft != e.original,
-            Editor::Employee(e) => e.new || e.draft != e.original,
-            Editor::Entry(e) => e.draft != e.original,
+            Editor::Group(e) => e.dirty(),
+            Editor::Schedule(e) => e.dirty(),
+            Editor::Employee(e) => e.dirty(),
+            Editor::Entry(e) => e.dirty(),
         }
     }
 
@@ -177,53 +198,37 @@ impl Editor {
     /// Takes a newer configuration as the base, keeping the draft.
     pub fn rebase(&mut self, revision: Revision, config: &Config) {
         match self {
-            Editor::Group(e) => {
-                if let Some(g) = config.group(&e.draft.name) {
-                    e.original = g.clone();
-                }
-                e.base = revision;
-            }
-            Editor::Schedule(e) => {
-                if let Some(s) = config.schedule(&e.draft.name) {
-                    e.original = s.clone();
-                }
-                e.base = revision;
-            }
-            Editor::Entry(e) => {
-                if let Some(x) = config.entry_point(&e.draft.name) {
-                    e.original = x.clone();
-                }
-                e.base = revision;
-            }
-            Editor::Employee(e) => {
-                if let Some(x) = config.employee(&e.draft.extension) {
-                    e.original = x.clone();
-                    e.new = false;
-                }
-                e.base = revision;
-            }
+            Editor::Group(e) => match config.group(&e.draft.name) {
+                Some(g) => e.stored(g, revision),
+                None => e.base = revision,
+            },
+            Editor::Schedule(e) => match config.schedule(&e.draft.name) {
+                Some(s) => e.stored(s, revision),
+                None => e.base = revision,
+            },
+            Editor::Entry(e) => match config.entry_point(&e.draft.name) {
+                Some(x) => e.stored(x, revision),
+                None => e.base = revision,
+            },
+            Editor::Employee(e) => match config.employee(&e.draft.extension) {
+                Some(x) => e.stored(x, revision),
+                None => e.base = revision,
+            },
         }
     }
 
     /// The item `item` was saved at `revision`: if it is this editor's, the draft is stored.
     pub fn saved(&mut self, item: &Item, revision: Revision) {
         match (self, item) {
-            (Editor::Group(e), Item::Group(g)) if g.name == e.draft.name => {
-                e.original = (**g).clone();
-                e.base = revision;
-            }
+            (Editor::Group(e), Item::Group(g)) if g.name == e.draft.name => e.stored(g, revision),
             (Editor::Schedule(e), Item::Schedule(s)) if s.name == e.draft.name => {
-                e.original = (**s).clone();
-                e.base = revision;
+                e.stored(s, revision)
             }
             (Editor::Entry(e), Item::EntryPoint(x)) if x.name == e.draft.name => {
-                e.original = (**x).clone();
-                e.base = revision;
+                e.stored(x, revision)
             }
             (Editor::Employee(e), Item::Employee(x)) if x.extension == e.draft.extension => {
-                e.original = (**x).clone();
-                e.base = revision;
-                e.new = false;
+                e.stored(x, revision)
             }
             _ => {}
         }
@@ -233,24 +238,19 @@ impl Editor {
     pub fn changes(&self, config: &Config) -> Vec<describe::Change> {
         match self {
             Editor::Group(e) => describe::diff(
-                &describe::group(&e.original, config),
+                &e.before(|g| describe::group(g, config)),
                 &describe::group(&e.draft, config),
             ),
-            Editor::Schedule(e) => describe::diff(
-                &describe::schedule(&e.original),
-                &describe::schedule(&e.draft),
-            ),
+            Editor::Schedule(e) => {
+                describe::diff(&e.before(describe::schedule), &describe::schedule(&e.draft))
+            }
             Editor::Entry(e) => {
-                describe::diff(&describe::entry(&e.original), &describe::entry(&e.draft))
+                describe::diff(&e.before(describe::entry), &describe::entry(&e.draft))
             }
-            Editor::Employee(e) => {
-                let old = if e.new {
-                    Vec::new()
-                } else {
-                    describe::employee_item(&e.original)
-                };
-                describe::diff(&old, &describe::employee_item(&e.draft))
-            }
+            Editor::Employee(e) => describe::diff(
+                &e.before(describe::employee_item),
+                &describe::employee_item(&e.draft),
+            ),
         }
     }
 
@@ -542,6 +542,7 @@ impl App {
                 }
             }
             PickFor::Destination | PickFor::EntrySchedule => self.pick_for_entry(purpose, key)?,
+            PickFor::EntrySource => self.pick_entry_source(key)?,
         }
         Ok(())
     }
@@ -627,6 +628,10 @@ impl App {
             | InputFor::EmployeeMobile
             | InputFor::DeviceUsername
             | InputFor::DevicePassword(_) => self.edit_employee_field(purpose, text, country)?,
+            InputFor::NewItemName(_)
+            | InputFor::NewGroupNumber(_)
+            | InputFor::EntryNumber
+            | InputFor::EntryDid(_) => self.edit_new_item_field(purpose, text)?,
             _ => self.edit_schedule_field(purpose, text, country)?,
         }
         Ok(())

@@ -12,6 +12,8 @@ use crate::fields;
 /// A row of the entry-point editor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryRow {
+    /// Where calls come from.
+    Source,
     /// Where calls go in working hours.
     Destination,
     /// The schedule.
@@ -24,7 +26,8 @@ pub enum EntryRow {
 
 impl EntryRow {
     /// Every row, in order.
-    pub const ALL: [EntryRow; 4] = [
+    pub const ALL: [EntryRow; 5] = [
+        EntryRow::Source,
         EntryRow::Destination,
         EntryRow::Schedule,
         EntryRow::Lookup,
@@ -54,6 +57,7 @@ impl App {
             return;
         };
         let picker = match (action, EntryRow::at(e.row)) {
+            (Action::Enter, EntryRow::Source) => super::create::source_picker(config),
             (Action::Enter, EntryRow::Destination) => {
                 let groups = config.groups.iter().map(|g| {
                     Choice::new(

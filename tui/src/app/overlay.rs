@@ -77,6 +77,14 @@ pub enum InputFor {
     DeviceUsername,
     /// A device's new password (which device, by position).
     DevicePassword(usize),
+    /// The name of a new group, schedule or entry point.
+    NewItemName(super::create::NewKind),
+    /// A new group's number (its name).
+    NewGroupNumber(String),
+    /// An entry point's internal number.
+    EntryNumber,
+    /// An entry point's DID on a trunk (the trunk's name).
+    EntryDid(String),
 }
 
 /// One entry of a picker.
@@ -165,6 +173,8 @@ pub enum PickFor {
     Destination,
     /// An entry point's schedule.
     EntrySchedule,
+    /// Where an entry point's calls come from.
+    EntrySource,
 }
 
 impl App {

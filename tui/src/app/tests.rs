@@ -594,6 +594,7 @@ fn an_entry_point_is_sent_to_another_group_and_schedule() {
     let mut app = loaded();
     type_text(&mut app, "5");
     press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Enter);
     type_text(&mut app, "group-1");
     press(&mut app, KeyCode::Enter);

@@ -60,8 +60,12 @@ pub(super) fn group(frame: &mut Frame, area: Rect, app: &App, e: &ItemEditor<Que
     if d.members.is_empty() {
         rows.push(row("Members", "none yet: a adds one", false));
     }
-    let mark = if d != o { " (unsaved)" } else { "" };
-    let title = format!("Group '{}'{mark}", d.name);
+    let title = format!(
+        "{} '{}'{}",
+        kind(e.new, "Group"),
+        d.name,
+        unsaved(e.dirty())
+    );
     let head = format!("rev {} · Enter edits the field · * changed", e.base);
     draw_list(frame, area, &title, head, rows, Some(e.row));
 }
@@ -100,12 +104,34 @@ pub(super) fn schedule(frame: &mut Frame, area: Rect, e: &ItemEditor<Schedule>) 
         let value = format!("{}: {}", h.name, describe::holiday_dates(h));
         rows.push(row("Holiday", &value, new));
     }
-    let mark = if d != o { " (unsaved)" } else { "" };
-    let title = format!("Schedule '{}'{mark}", d.name);
+    let title = format!(
+        "{} '{}'{}",
+        kind(e.new, "Schedule"),
+        d.name,
+        unsaved(e.dirty())
+    );
     let head = format!(
         "rev {} · night switch: {} · * changed",
         e.base,
         describe::night_switch(d.night_switch.as_ref(), &d.time_zone)
     );
     draw_list(frame, area, &title, head, rows, Some(e.row));
+}
+
+/// The kind of item an editor holds ("Group"), as "New group" while it is not stored yet.
+pub(super) fn kind(new: bool, kind: &str) -> String {
+    if new {
+        format!("New {}", kind.to_lowercase())
+    } else {
+        kind.to_string()
+    }
+}
+
+/// " (unsaved)" after the title of an editor with something to save.
+pub(super) fn unsaved(dirty: bool) -> &'static str {
+    if dirty {
+        " (unsaved)"
+    } else {
+        ""
+    }
 }

@@ -103,10 +103,10 @@ fn list_keys(tab: Tab) -> Vec<(&'static str, &'static str)> {
     let mut keys = vec![("1-6/Tab", "screens")];
     match tab {
         Tab::Dashboard => {}
-        Tab::Entries => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("c", "calendar")]),
+        Tab::Entries => keys.extend([("Enter", "edit"), ("a", "add"), ("c", "calendar")]),
         Tab::Employees => keys.extend([("Enter", "edit"), ("a", "add"), ("p", "presence")]),
-        Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
-        Tab::Schedules => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("n", "night switch")]),
+        Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("a", "add")]),
+        Tab::Schedules => keys.extend([("Enter", "edit"), ("a", "add"), ("n", "night switch")]),
         Tab::History => {}
     }
     keys.extend([("r", "reload"), ("q", "quit")]);

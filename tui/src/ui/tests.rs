@@ -271,7 +271,27 @@ fn entry_point_editor() {
     let mut app = loaded();
     type_text(&mut app, "5");
     press(&mut app, KeyCode::Enter);
-    type_text(&mut app, "jjj");
+    type_text(&mut app, "jjjj");
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn new_entry_point_asks_where_calls_come_from() {
+    let mut app = loaded();
+    type_text(&mut app, "5a");
+    type_text(&mut app, "hotline");
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn new_group_editor() {
+    let mut app = loaded();
+    type_text(&mut app, "3a");
+    type_text(&mut app, "sales");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "555");
     press(&mut app, KeyCode::Enter);
     insta::assert_snapshot!(render(&app));
 }
