@@ -50,6 +50,8 @@ pub enum Action {
     NightSwitch,
     /// Toggle the selected weekday off.
     DayOff,
+    /// Give every open weekday the selected weekday's hours.
+    CopyHours,
     /// A typed character.
     Char(char),
     /// Delete the character before the cursor.
@@ -153,6 +155,7 @@ fn letter(c: char) -> Option<Action> {
         'p' => Action::Presence,
         'n' => Action::NightSwitch,
         'o' => Action::DayOff,
+        'w' => Action::CopyHours,
         'c' => Action::Calendar,
         'v' => Action::View,
         'm' => Action::Missed,

@@ -439,6 +439,14 @@ impl App {
             (Action::DayOff, ScheduleRow::Hours(day)) => {
                 e.draft.days_off = toggle_day_off(&e.draft.days_off, day);
             }
+            (Action::CopyHours, ScheduleRow::Hours(day)) => {
+                let copied = copy_hours(&mut e.draft, day);
+                let note = match copied.is_empty() {
+                    true => "No other open day to copy to".to_string(),
+                    false => format!("{day} hours copied to {}", copied.join(", ")),
+                };
+                self.say(Tone::Info, &note);
+            }
             (Action::Add, _) => {
                 self.ask(
                     "New holiday: name",
@@ -704,6 +712,20 @@ impl App {
 }
 
 /// The days off with `day` toggled; no day left off is "open seven days".
+/// Gives every other weekday that is not a day off the hours of `from`; says which days.
+fn copy_hours(s: &mut Schedule, from: Weekday) -> Vec<String> {
+    let hours = s.hours.day(from).clone();
+    let off = |d: &Weekday| matches!(&s.days_off, DaysOff::Days(days) if days.contains(d));
+    let to: Vec<Weekday> = Weekday::ALL
+        .into_iter()
+        .filter(|d| *d != from && !off(d))
+        .collect();
+    for day in &to {
+        *s.hours.day_mut(*day) = hours.clone();
+    }
+    to.iter().map(|d| d.to_string()).collect()
+}
+
 fn toggle_day_off(days_off: &DaysOff, day: Weekday) -> DaysOff {
     let mut days = match days_off {
         DaysOff::OpenSevenDays => firmware_config::bounded::List::new(),

@@ -3,6 +3,7 @@
 use firmware_config::employee::Presence;
 use firmware_config::group::{Distribution, QueueGroup, Unanswered};
 use firmware_config::schedule::{Forced, Schedule};
+use firmware_config::time::Weekday;
 use pbx::control::protocol::{Event, FieldProblem, Item, Reply, Request};
 use ratatui::crossterm::event::KeyCode;
 
@@ -586,6 +587,66 @@ fn an_employee_is_edited_field_by_field() {
         Some("+48601234567")
     );
     assert_eq!(e.devices[0].password.as_str(), "short-but-longer");
+}
+
+#[test]
+fn w_copies_a_days_hours_to_every_open_day_but_not_to_days_off() {
+    let mut app = edit_schedule();
+    // Rows: time zone, days off, mon…
+    type_text(&mut app, "jj");
+    press(&mut app, KeyCode::Enter);
+    for _ in 0..20 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "07:30-15:30");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "jjjjjjokkkkkk"); // sunday off, back to monday
+    type_text(&mut app, "w");
+    let Some(Editor::Schedule(e)) = &app.editor else {
+        panic!("the schedule editor")
+    };
+    let on = |d: Weekday| {
+        e.draft
+            .hours
+            .day(d)
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for day in [
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+    ] {
+        assert_eq!(on(day), "07:30-15:30", "{day}");
+    }
+    assert_eq!(
+        on(Weekday::Sun),
+        on_original(&app, Weekday::Sun),
+        "sun is a day off"
+    );
+    let note = app
+        .note
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert_eq!(note, "mon hours copied to tue, wed, thu, fri, sat");
+}
+
+fn on_original(app: &App, day: Weekday) -> String {
+    let Some(Editor::Schedule(e)) = &app.editor else {
+        panic!("the schedule editor")
+    };
+    e.original
+        .hours
+        .day(day)
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[test]

@@ -80,7 +80,9 @@ fn group_keys(row: GroupRow) -> Vec<(&'static str, &'static str)> {
 fn schedule_keys(row: ScheduleRow) -> Vec<(&'static str, &'static str)> {
     let mut keys = vec![("↑↓", "move")];
     match row {
-        ScheduleRow::Hours(_) => keys.extend([("Enter", "hours"), ("o", "day off")]),
+        ScheduleRow::Hours(_) => {
+            keys.extend([("Enter", "hours"), ("o", "day off"), ("w", "copy day")])
+        }
         ScheduleRow::Holiday(_) => keys.push(("x", "delete")),
         _ => keys.push(("Enter", "edit")),
     }
