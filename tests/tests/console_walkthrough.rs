@@ -71,7 +71,7 @@ fn office_hours(a: &Admin) {
     }
     a.type_text("08:00-16:00");
     a.press("Enter", "Enter  accept");
-    a.press("w", "w  copy day");
+    a.press("w", "w  copy to week");
     a.wait_for(&["mon hours copied to tue, wed, thu, fri"]);
 }
 

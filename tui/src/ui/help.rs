@@ -78,13 +78,14 @@ fn group_keys(row: GroupRow) -> Vec<(&'static str, &'static str)> {
 }
 
 fn schedule_keys(row: ScheduleRow) -> Vec<(&'static str, &'static str)> {
-    let mut keys = vec![("↑↓", "move")];
+    let mut keys = Vec::new();
     match row {
+        // No arrows on a day's row, to make room for w: the keys must fit in 80 columns.
         ScheduleRow::Hours(_) => {
-            keys.extend([("Enter", "hours"), ("o", "day off"), ("w", "copy day")])
+            keys.extend([("Enter", "hours"), ("o", "day off"), ("w", "copy to week")])
         }
-        ScheduleRow::Holiday(_) => keys.push(("x", "delete")),
-        _ => keys.push(("Enter", "edit")),
+        ScheduleRow::Holiday(_) => keys.extend([("↑↓", "move"), ("x", "delete")]),
+        _ => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
     }
     keys.extend([("a", "add holiday"), ("s", "save"), ("Esc", "close")]);
     keys
@@ -137,4 +138,36 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::raw(format!(" {what} ")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn width(keys: &[(&str, &str)]) -> usize {
+        keys.iter()
+            .map(|(k, what)| k.chars().count() + what.chars().count() + 4)
+            .sum()
+    }
+
+    /// Every editor row's keys fit an 80-column terminal: a key cut off is a key never found.
+    #[test]
+    fn every_editor_rows_keys_fit_in_80_columns() {
+        let mut bars = Vec::new();
+        for row in 0..ScheduleRow::FIXED + 2 {
+            bars.push(schedule_keys(ScheduleRow::at(row)));
+        }
+        for row in 0..GroupRow::FIXED.len() + 2 {
+            bars.push(group_keys(GroupRow::at(row)));
+        }
+        for row in 0..6 {
+            bars.push(employee_keys(EmployeeRow::at(row)));
+        }
+        for tab in Tab::ALL {
+            bars.push(list_keys(tab));
+        }
+        for bar in bars {
+            assert!(width(&bar) <= 80, "{bar:?} takes {} columns", width(&bar));
+        }
+    }
 }
