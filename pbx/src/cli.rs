@@ -21,6 +21,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "CENTRALA_DIGEST", value_enum, default_value_t = Digest::Md5)]
     pub digest: Digest,
 
+    /// A group of console users (name or id): its members may open the control socket too,
+    /// which is then 0660 and this group's, so each administrator can log in with an account
+    /// of their own. Owner-only (0600) when absent.
+    #[arg(long, global = true, env = "CENTRALA_CONTROL_GROUP")]
+    pub control_group: Option<String>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -39,13 +39,30 @@ pub enum DaemonError {
     /// The system's random source failed (needed for the digest nonce key).
     #[error("no randomness for the nonce key: {0}")]
     Random(getrandom::Error),
+    /// The group given for console users does not exist.
+    #[error("there is no group '{0}' for console users (--control-group)")]
+    UnknownGroup(String),
 }
 
 /// Loads the configuration from `dir` (or creates the default), logs it, serves SIP on the
 /// configured addresses, and runs until SIGTERM or SIGINT. An address that cannot be bound is
 /// an error naming it: a PBX that silently does not listen is worse than one that does not
 /// start.
-pub fn run(dir: &Path, digest: crate::cli::Digest) -> Result<(), DaemonError> {
+///
+/// With `control_group`, members of that group may open the control socket too (0660).
+pub fn run(
+    dir: &Path,
+    digest: crate::cli::Digest,
+    control_group: Option<&str>,
+) -> Result<(), DaemonError> {
+    let control_group = match control_group {
+        Some(name) => {
+            let groups = std::fs::read_to_string(crate::control::access::GROUP).unwrap_or_default();
+            let gid = crate::control::access::group_id(&groups, name);
+            Some(gid.ok_or_else(|| DaemonError::UnknownGroup(name.to_owned()))?)
+        }
+        None => None,
+    };
     let mut store = ConfigStore::new(dir);
     let startup = store.startup()?;
     report_startup(&startup);
@@ -76,6 +93,7 @@ pub fn run(dir: &Path, digest: crate::cli::Digest) -> Result<(), DaemonError> {
         store,
         revision,
         config: Arc::clone(&config),
+        group: control_group,
     };
     runtime.block_on(serve(config, secret, options, control))?;
     info!("shutting down");

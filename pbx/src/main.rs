@@ -13,7 +13,8 @@ fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         None | Some(Command::Run) => {
-            pbx::daemon::run(&cli.config_dir, cli.digest).map_err(|e| e.to_string())
+            let group = cli.control_group.as_deref();
+            pbx::daemon::run(&cli.config_dir, cli.digest, group).map_err(|e| e.to_string())
         }
         Some(Command::Explain(args)) => pbx::explain_cmd::run(&cli.config_dir, &args),
         Some(Command::Config(cmd)) => {

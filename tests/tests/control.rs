@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use centrala_e2e::baresip::{AnswerMode, Phone, PhoneConfig};
 use centrala_e2e::control::Client;
+use centrala_e2e::ssh::whoami;
 use centrala_e2e::pbx::{add_employee, group_mut, Pbx};
 use firmware_config::group::{Distribution, Unanswered};
 use serde_json::{json, Value};
@@ -89,7 +90,7 @@ fn a_change_is_saved_audited_applied_to_calls_and_stored() {
             break m["event"].clone();
         }
     };
-    assert_eq!(event["by"], "ala");
+    assert_eq!(event["by"], format!("{} (as ala)", whoami()));
     assert_eq!(event["revision"], base + 1);
     assert_eq!(event["changed"], json!(["group 'office'"]));
 
@@ -101,7 +102,8 @@ fn a_change_is_saved_audited_applied_to_calls_and_stored() {
         .collect();
     assert_eq!(entries.len(), 1, "{audit}");
     let entry = &entries[0];
-    assert_eq!(entry["by"], "ala");
+    // Named by the login the kernel reports, with the console's own name for itself beside it.
+    assert_eq!(entry["by"], format!("{} (as ala)", whoami()));
     assert_eq!(entry["revision"], base + 1);
     assert_eq!(entry["changed"], json!(["group 'office'"]));
     assert!(

@@ -14,8 +14,9 @@
 //!   closed. A client that does not read its replies for [`WRITE_TIMEOUT`] is closed. Nothing a
 //!   client does can block the daemon.
 //! - **The socket file**: the parent directory is created; the socket is bound under a
-//!   temporary name, set to 0600 and then renamed into place, so it is never reachable with
-//!   looser permissions. A stale socket file (nobody answers on it) is replaced; a live one
+//!   temporary name, set to 0600 (0660 and the console users' group with
+//!   [`Setup::group`], see [`access`]) and then renamed into place, so it is never reachable
+//!   with looser permissions. A stale socket file (nobody answers on it) is replaced; a live one
 //!   (another daemon) or a file that is not a socket is an error. The file is removed when the
 //!   server is dropped.
 
@@ -35,6 +36,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, error, info, warn};
 
+use super::access;
 use super::audit::{AuditLog, Entry};
 use super::core::{Core, Decision};
 use super::protocol::{
@@ -93,6 +95,9 @@ pub struct Setup {
     pub revision: Revision,
     /// The running configuration.
     pub config: Arc<Config>,
+    /// The group of console users (its id): the socket is 0660 and this group's; owner-only
+    /// (0600) when absent.
+    pub group: Option<u32>,
 }
 
 /// Why the control socket could not be opened.
@@ -133,7 +138,7 @@ impl ControlServer {
     /// Opens the socket and starts serving; returns the server and the link the SIP loop
     /// must serve. Must be called inside the tokio runtime.
     pub fn start(setup: Setup) -> Result<(ControlServer, SwitchLink), ServerError> {
-        let listener = bind(&setup.socket)?;
+        let listener = bind(&setup.socket, setup.group)?;
         let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let (jobs_tx, jobs) = mpsc::channel(JOB_QUEUE);
@@ -179,8 +184,8 @@ impl Drop for ControlServer {
     }
 }
 
-/// Binds the socket owner-only (see the module documentation).
-fn bind(path: &Path) -> Result<UnixListener, ServerError> {
+/// Binds the socket owner-only, or owner and `group` (see the module documentation).
+fn bind(path: &Path, group: Option<u32>) -> Result<UnixListener, ServerError> {
     let bind_error = |source| ServerError::Bind {
         path: path.to_owned(),
         source,
@@ -209,7 +214,9 @@ fn bind(path: &Path) -> Result<UnixListener, ServerError> {
     ));
     let _ = std::fs::remove_file(&temporary);
     let listener = UnixListener::bind(&temporary).map_err(bind_error)?;
-    let placed = std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o600))
+    let mode = if group.is_some() { 0o660 } else { 0o600 };
+    let placed = std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(mode))
+        .and_then(|()| std::os::unix::fs::chown(&temporary, None, group))
         .and_then(|()| std::fs::rename(&temporary, path));
     if let Err(e) = placed {
         let _ = std::fs::remove_file(&temporary);
@@ -236,7 +243,8 @@ async fn accept(listener: UnixListener, peers: Peers) {
                     drop(stream);
                 }
                 Ok((stream, _)) => {
-                    let connection = Connection::new(peers.clone());
+                    let login = stream.peer_cred().ok().map(|c| access::login_of(c.uid()));
+                    let connection = Connection::new(peers.clone(), login);
                     connections.spawn(connection.run(stream));
                 }
                 Err(e) => {
@@ -252,7 +260,9 @@ async fn accept(listener: UnixListener, peers: Peers) {
 /// One client.
 struct Connection {
     peers: Peers,
-    /// Who the audit log names (from `hello`).
+    /// The connecting process's login, as the kernel reports it.
+    login: Option<String>,
+    /// Who the audit log names (the login, and the `hello` user when different).
     user: String,
     subscription: Option<broadcast::Receiver<Event>>,
 }
@@ -271,10 +281,11 @@ enum Step {
 }
 
 impl Connection {
-    fn new(peers: Peers) -> Connection {
+    fn new(peers: Peers, login: Option<String>) -> Connection {
         Connection {
             peers,
-            user: "unknown".to_owned(),
+            user: access::audit_name(login.as_deref(), ""),
+            login,
             subscription: None,
         }
     }
@@ -349,7 +360,7 @@ impl Connection {
             }
             request => {
                 if let Request::Hello { user, .. } = &request {
-                    self.user = user_name(user);
+                    self.user = access::audit_name(self.login.as_deref(), &user_name(user));
                 }
                 self.edit(request).await
             }
@@ -399,14 +410,9 @@ impl Connection {
     }
 }
 
-/// The user name the audit log will name: trimmed, cut, `unknown` when empty.
+/// The user name a client gives in `hello`: trimmed and cut.
 fn user_name(user: &str) -> String {
-    let user: String = user.trim().chars().take(MAX_USER).collect();
-    if user.is_empty() {
-        "unknown".to_owned()
-    } else {
-        user
-    }
+    user.trim().chars().take(MAX_USER).collect()
 }
 
 /// The request id of a line that did not decode, if it has one (so the client can match the

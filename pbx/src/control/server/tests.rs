@@ -29,6 +29,7 @@ fn start() -> Fixture {
         store,
         revision: written.generation,
         config: Arc::new(config.clone()),
+        group: None,
     };
     let (server, link) = ControlServer::start(setup).unwrap_or_else(|e| panic!("{e}"));
     Fixture {
@@ -37,6 +38,41 @@ fn start() -> Fixture {
         link,
         config,
     }
+}
+
+/// Who the audit log names for this test process saying `hello` as "ala": its own login
+/// (from the kernel's peer credentials), with "ala" beside it unless that is the login.
+fn as_ala(f: &Fixture) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata(f.dir.path())
+        .map(|m| m.uid())
+        .unwrap_or_else(|e| panic!("{e}"));
+    access::audit_name(Some(&access::login_of(uid)), "ala")
+}
+
+#[test]
+fn with_a_group_of_console_users_the_socket_is_theirs_too() {
+    use std::os::unix::fs::MetadataExt;
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let gid = std::fs::metadata(dir.path())
+            .map(|m| m.gid())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (config, _) =
+            firmware_config::default::factory_default().unwrap_or_else(|e| panic!("{e:?}"));
+        let setup = Setup {
+            socket: dir.path().join("control.sock"),
+            data_dir: dir.path().join("data"),
+            store: ConfigStore::new(dir.path().join("store")),
+            revision: 1,
+            config: Arc::new(config),
+            group: Some(gid),
+        };
+        let (server, _link) = ControlServer::start(setup).unwrap_or_else(|e| panic!("{e}"));
+        let meta = std::fs::metadata(server.socket()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+        assert_eq!(meta.gid(), gid);
+    });
 }
 
 struct Client {
@@ -146,7 +182,7 @@ fn a_change_is_saved_stored_audited_applied_and_announced() {
                         changed,
                     },
             }) => {
-                assert_eq!((r, by.as_str()), (revision + 1, "ala"));
+                assert_eq!((r, by), (revision + 1, as_ala(&f)));
                 assert_eq!(changed, ["group 'office'"]);
             }
             other => panic!("{other:?}"),
@@ -162,7 +198,8 @@ fn a_change_is_saved_stored_audited_applied_and_announced() {
         // Audited.
         let audit = std::fs::read_to_string(f.dir.path().join("data/audit.log"))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(audit.contains("\"by\":\"ala\""), "{audit}");
+        let by = format!("\"by\":\"{}\"", as_ala(&f));
+        assert!(audit.contains(&by), "{audit}");
         assert!(audit.contains("group 'office'"), "{audit}");
         assert_eq!(audit.lines().count(), 1);
         // The same base again is a conflict.
@@ -301,6 +338,7 @@ fn a_stale_socket_is_replaced_and_a_live_one_is_not() {
             store,
             revision: 1,
             config: Arc::new(f.config.clone()),
+            group: None,
         };
         let second = ControlServer::start(setup(ConfigStore::new(f.dir.path().join("s2"))));
         assert!(matches!(second, Err(ServerError::InUse(_))));
