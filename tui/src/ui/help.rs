@@ -6,7 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::{App, Calendar, Editor, EmployeeRow, GroupRow, Overlay, Pane, ScheduleRow, Tab};
+use crate::app::{
+    App, Calendar, Editor, EmployeeRow, GroupRow, OutboundRow, Overlay, Pane, ScheduleRow,
+    SystemRow, Tab, WebhookRow,
+};
+
+/// A key and what it does.
+type Key = (&'static str, &'static str);
 
 /// The keys that work now and what they do.
 pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
@@ -28,9 +34,20 @@ pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
         (Some(Overlay::Confirm { .. }), _) => vec![("Enter/s", "save"), ("Esc", "back to editing")],
         (Some(Overlay::Conflict { .. }), _) => vec![("r", "reload, keep my edit"), ("Esc", "back")],
         (Some(Overlay::Problems(_)), _) => vec![("Esc", "back to editing")],
+        (Some(Overlay::Delete { .. }), _) => vec![("y", "delete"), ("n/Esc", "keep it")],
+        (Some(Overlay::NotDeleted { conflict, .. }), _) => {
+            let mut keys = vec![("Esc", "back")];
+            if *conflict {
+                keys.insert(0, ("r", "reload"));
+            }
+            keys
+        }
         (None, Some(Editor::Group(e))) => group_keys(GroupRow::at(e.row)),
         (None, Some(Editor::Schedule(e))) => schedule_keys(ScheduleRow::at(e.row)),
         (None, Some(Editor::Employee(e))) => employee_keys(EmployeeRow::at(e.row)),
+        (None, Some(Editor::System(e))) => system_keys(SystemRow::at(e.row)),
+        (None, Some(Editor::Outbound(e))) => outbound_keys(OutboundRow::at(e.row)),
+        (None, Some(Editor::Webhook(e))) => webhook_keys(WebhookRow::at(e.row)),
         (None, Some(Editor::Entry(_))) => vec![
             ("↑↓", "move"),
             ("Enter", "change"),
@@ -99,15 +116,52 @@ fn employee_keys(row: EmployeeRow) -> Vec<(&'static str, &'static str)> {
     keys
 }
 
-fn list_keys(tab: Tab) -> Vec<(&'static str, &'static str)> {
-    let mut keys = vec![("1-6/Tab", "screens")];
+/// The keys of the System tab's editors: move, edit, save, close, and what the row adds.
+fn settings_keys(row_keys: &[Key], extra: Option<Key>) -> Vec<Key> {
+    let mut keys = vec![("↑↓", "move")];
+    keys.extend_from_slice(row_keys);
+    keys.extend(extra);
+    keys.extend([("s", "save"), ("Esc", "close")]);
+    keys
+}
+
+fn system_keys(row: SystemRow) -> Vec<Key> {
+    match row {
+        SystemRow::ToneCountry => settings_keys(&[("Enter", "next")], None),
+        _ => settings_keys(&[("Enter", "edit")], None),
+    }
+}
+
+fn outbound_keys(row: OutboundRow) -> Vec<Key> {
+    let add = Some(("a", "add prefix"));
+    match row {
+        OutboundRow::Blocked(_) => settings_keys(&[("x", "remove")], add),
+        _ => settings_keys(&[("Enter", "edit")], add),
+    }
+}
+
+fn webhook_keys(row: WebhookRow) -> Vec<Key> {
+    match row {
+        WebhookRow::Enabled => settings_keys(&[("Enter", "on/off")], None),
+        _ => settings_keys(&[("Enter", "edit")], None),
+    }
+}
+
+fn list_keys(tab: Tab) -> Vec<Key> {
+    let mut keys = vec![(Tab::KEYS, "screens")];
     match tab {
-        Tab::Dashboard => {}
-        Tab::Entries => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("c", "calendar")]),
+        Tab::Dashboard | Tab::History => {}
+        Tab::Entries => keys.extend([("Enter", "edit"), ("c", "calendar")]),
         Tab::Employees => keys.extend([("Enter", "edit"), ("a", "add"), ("p", "presence")]),
         Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit")]),
-        Tab::Schedules => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("n", "night switch")]),
-        Tab::History => {}
+        Tab::Schedules => keys.extend([("Enter", "edit"), ("n", "night switch")]),
+        Tab::System => keys.extend([("↑↓", "section"), ("Enter", "edit")]),
+    }
+    if matches!(
+        tab,
+        Tab::Employees | Tab::Groups | Tab::Schedules | Tab::Entries
+    ) {
+        keys.push(("x", "delete"));
     }
     keys.extend([("r", "reload"), ("q", "quit")]);
     keys
@@ -116,7 +170,7 @@ fn list_keys(tab: Tab) -> Vec<(&'static str, &'static str)> {
 /// The History tab: change view, and on the calls the filters (which also lead back to the
 /// calls from another view).
 fn history_keys(pane: Pane) -> Vec<(&'static str, &'static str)> {
-    let mut keys = vec![("1-6/Tab", "screens"), ("v", "view"), ("↑↓", "move")];
+    let mut keys = vec![(Tab::KEYS, "screens"), ("v", "view"), ("↑↓", "move")];
     if pane == Pane::Calls {
         keys.extend([("m", "missed"), ("g", "group")]);
     } else {
@@ -126,13 +180,29 @@ fn history_keys(pane: Pane) -> Vec<(&'static str, &'static str)> {
     keys
 }
 
-/// Draws the help bar.
-pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+/// The help bar's spans; `tight` drops the space before each key's meaning.
+fn spans(keys: &[Key], tight: bool) -> Vec<Span<'static>> {
     let key = Style::new().add_modifier(Modifier::REVERSED);
-    let mut spans = Vec::new();
-    for (k, what) in help(app) {
-        spans.push(Span::styled(format!(" {k} "), key));
-        spans.push(Span::raw(format!(" {what} ")));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let gap = if tight { "" } else { " " };
+    keys.iter()
+        .flat_map(|(k, what)| {
+            [
+                Span::styled(format!(" {k} "), key),
+                Span::raw(format!("{gap}{what} ")),
+            ]
+        })
+        .collect()
+}
+
+/// Draws the help bar, tighter when the keys would not fit otherwise.
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let keys = help(app);
+    let roomy = spans(&keys, false);
+    let width: usize = roomy.iter().map(Span::width).sum();
+    let line = if width > usize::from(area.width) {
+        spans(&keys, true)
+    } else {
+        roomy
+    };
+    frame.render_widget(Paragraph::new(Line::from(line)), area);
 }
