@@ -206,3 +206,61 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     frame.render_widget(Paragraph::new(Line::from(line)), area);
 }
+
+#[cfg(test)]
+mod tests {
+    use ratatui::crossterm::event::KeyCode;
+
+    use super::*;
+    use crate::testing::{press, settings_app, type_text};
+
+    /// The width the help bar takes, tightened as it is drawn when too wide.
+    fn width(app: &App) -> usize {
+        let keys = help(app);
+        let roomy: usize = spans(&keys, false).iter().map(Span::width).sum();
+        if roomy <= 80 {
+            return roomy;
+        }
+        spans(&keys, true).iter().map(Span::width).sum()
+    }
+
+    #[test]
+    fn every_list_and_system_editor_row_fits_80_columns() {
+        for tab in ["1", "2", "3", "4", "5", "6", "7"] {
+            let mut app = settings_app();
+            type_text(&mut app, tab);
+            assert!(width(&app) <= 80, "tab {tab}: {:?}", help(&app));
+            type_text(&mut app, "x");
+            assert!(width(&app) <= 80, "tab {tab} deleting: {:?}", help(&app));
+        }
+        for section in 0..3 {
+            let mut app = settings_app();
+            for _ in 0..section {
+                press(&mut app, KeyCode::Down);
+            }
+            press(&mut app, KeyCode::Enter);
+            for row in 0..12 {
+                assert!(
+                    width(&app) <= 80,
+                    "section {section} row {row}: {:?}",
+                    help(&app)
+                );
+                press(&mut app, KeyCode::Down);
+            }
+        }
+    }
+
+    #[test]
+    fn the_lists_of_items_offer_delete_and_the_system_tab_its_sections() {
+        let keys = |tab: &str| {
+            let mut app = settings_app();
+            type_text(&mut app, tab);
+            help(&app)
+        };
+        for tab in ["2", "3", "4", "5"] {
+            assert!(keys(tab).contains(&("x", "delete")), "tab {tab}");
+        }
+        assert!(!keys("7").contains(&("x", "delete")));
+        assert!(keys("7").contains(&("↑↓", "section")));
+    }
+}
