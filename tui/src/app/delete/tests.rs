@@ -191,3 +191,60 @@ fn a_removal_on_an_old_revision_offers_a_reload() {
         Some(Overlay::NotDeleted { reasons, .. }) if reasons == &["there is no employee 1000"]
     ));
 }
+
+/// The daemon's own decision (its control core, sans I/O) on the removal the console sends;
+/// a save is answered as the daemon would once it is stored.
+fn daemon_answer(app: &mut App) -> (Request, Reply) {
+    use pbx::control::core::{Core, Decision};
+    let mut core = Core::new(3, std::sync::Arc::new(crate::testing::office()));
+    let sent = type_text(app, "y");
+    let [Command::Send(request)] = sent.as_slice() else {
+        panic!("{sent:?}")
+    };
+    let reply = match core.handle(request) {
+        Decision::Reply(reply) => reply,
+        Decision::Save { .. } => match core.saved(4, "ola") {
+            Some(saved) => saved.reply,
+            None => panic!("the save was pending"),
+        },
+    };
+    (request.clone(), reply)
+}
+
+#[test]
+fn the_daemon_refuses_a_group_still_in_use_and_the_console_shows_why() {
+    let mut app = asking("3", 0);
+    let (request, reply) = daemon_answer(&mut app);
+    assert!(matches!(reply, Reply::Invalid { .. }), "{reply:?}");
+    app.on_reply(&request, reply);
+    let Some(Overlay::NotDeleted { reasons, .. }) = &app.overlay else {
+        panic!("{:?}", app.overlay)
+    };
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("entry point") && r.contains("group-0")),
+        "{reasons:?}"
+    );
+    assert!(app
+        .config
+        .as_ref()
+        .is_some_and(|c| c.group("group-0").is_some()));
+}
+
+#[test]
+fn the_daemon_deletes_what_nothing_uses() {
+    // Employee 1000 is a member of group-0: refused.
+    let mut app = asking("2", 0);
+    let (_, reply) = daemon_answer(&mut app);
+    assert!(matches!(reply, Reply::Invalid { .. }), "{reply:?}");
+    // Nothing points at an entry point.
+    let mut app = asking("5", 1);
+    let (request, reply) = daemon_answer(&mut app);
+    assert_eq!(reply, Reply::Saved { revision: 4 });
+    app.on_reply(&request, reply);
+    let config = app.config.as_ref().expect("loaded");
+    assert_eq!(config.entry_points.len(), 1);
+    assert!(config.entry_point("entry-1").is_none());
+    assert_eq!(app.selection(), 0);
+}

@@ -364,3 +364,44 @@ fn a_conflict_reloads_and_keeps_the_draft() {
     assert_eq!(e.draft.name.as_str(), "Acme 2");
     assert_eq!(e.original.tone_country, ToneCountry::GB);
 }
+
+/// The daemon's own decision (its control core, sans I/O) on `item`, based on revision 3 of
+/// the settings office.
+fn daemon_decides(item: Item) -> pbx::control::core::Decision {
+    use pbx::control::core::Core;
+    let mut core = Core::new(3, std::sync::Arc::new(crate::testing::settings_office()));
+    core.handle(&Request::Replace { base: 3, item })
+}
+
+#[test]
+fn what_the_console_accepts_the_daemon_stores_and_what_it_cannot_check_the_daemon_refuses() {
+    use pbx::control::core::Decision;
+    let mut app = open(0);
+    enter_row(&mut app, 6);
+    retype(&mut app, "udp 127.0.0.1:5070, tcp [::]:5070");
+    enter_row(&mut app, 1);
+    retype(&mut app, "20000-20003");
+    let (_, item) = save(&mut app);
+    match daemon_decides(item) {
+        Decision::Save { changed, .. } => assert_eq!(changed, ["system settings"]),
+        other => panic!("the daemon refused: {other:?}"),
+    }
+    // The voicemail number may not be an employee's extension: only the daemon knows.
+    let mut app = open(0);
+    enter_row(&mut app, 4);
+    retype(&mut app, "1000");
+    let (_, item) = save(&mut app);
+    let Decision::Reply(reply @ Reply::Invalid { .. }) = daemon_decides(item.clone()) else {
+        panic!("expected a refusal")
+    };
+    app.on_reply(&Request::Replace { base: 3, item }, reply);
+    let Some(Overlay::Problems(problems)) = &app.overlay else {
+        panic!("{:?}", app.overlay)
+    };
+    assert!(
+        problems.iter().any(|p| p.path.contains("voicemail_number")),
+        "{problems:?}"
+    );
+    let webhook_off = Item::Webhook(None);
+    assert!(matches!(daemon_decides(webhook_off), Decision::Save { .. }));
+}
