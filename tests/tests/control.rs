@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use centrala_e2e::baresip::{AnswerMode, Phone, PhoneConfig};
 use centrala_e2e::control::Client;
-use centrala_e2e::ssh::whoami;
 use centrala_e2e::pbx::{add_employee, group_mut, Pbx};
+use centrala_e2e::ssh::whoami;
 use firmware_config::group::{Distribution, Unanswered};
 use serde_json::{json, Value};
 

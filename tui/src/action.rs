@@ -38,7 +38,8 @@ pub enum Action {
     Reload,
     /// Add (a member, a holiday, an item).
     Add,
-    /// Remove the selected member or holiday.
+    /// Remove the selected member, holiday or prefix; on a list, delete the selected item
+    /// (after a question).
     Delete,
     /// Move the selected member up.
     MoveUp,
@@ -160,7 +161,7 @@ fn letter(c: char) -> Option<Action> {
         'v' => Action::View,
         'm' => Action::Missed,
         'g' => Action::GroupFilter,
-        '1'..='6' => Action::Tab(c as usize - '1' as usize),
+        '1'..='9' => Action::Tab(c as usize - '1' as usize),
         _ => return None,
     })
 }
@@ -196,7 +197,11 @@ mod tests {
             action(key(KeyCode::Char('6')), Mode::Normal),
             Some(Action::Tab(5))
         );
-        assert_eq!(action(key(KeyCode::Char('7')), Mode::Normal), None);
+        assert_eq!(
+            action(key(KeyCode::Char('7')), Mode::Normal),
+            Some(Action::Tab(6))
+        );
+        assert_eq!(action(key(KeyCode::Char('0')), Mode::Normal), None);
         let normal = |c| action(key(KeyCode::Char(c)), Mode::Normal);
         assert_eq!(normal('v'), Some(Action::View));
         assert_eq!(normal('m'), Some(Action::Missed));

@@ -6,11 +6,13 @@
 
 mod calendar;
 mod create;
+mod delete;
 mod editors;
 mod employee;
 mod entry;
 mod history;
 mod overlay;
+mod system;
 
 use chrono::{DateTime, Utc};
 use firmware_config::group::QueueGroup;
@@ -25,11 +27,13 @@ use crate::describe::Change;
 
 pub use calendar::{parse_time, Calendar, Day, Hour, View as CalendarView, DAYS};
 pub use create::NewKind;
+pub use delete::key_words;
 pub use editors::{Editor, GroupRow, ItemEditor, ScheduleRow};
 pub use employee::EmployeeRow;
 pub use entry::EntryRow;
 pub use history::{History, Pane};
 pub use overlay::{Choice, Input, InputFor, PickFor, Picker};
+pub use system::{OutboundRow, Section, SystemRow, WebhookRow};
 
 /// What the event loop should do for the app.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,18 +57,27 @@ pub enum Tab {
     Entries,
     /// Call history, statistics, voicemail, notifications.
     History,
+    /// System settings, outside-call limits, the webhook.
+    System,
 }
 
 impl Tab {
-    /// Every tab, in order.
-    pub const ALL: [Tab; 6] = [
+    /// Every tab, in order (a new tab is added here, to [`Tab::KEYS`] and to `title`).
+    pub const ALL: [Tab; 7] = [
         Tab::Dashboard,
         Tab::Employees,
         Tab::Groups,
         Tab::Schedules,
         Tab::Entries,
         Tab::History,
+        Tab::System,
     ];
+
+    /// The number of tabs.
+    pub const COUNT: usize = Tab::ALL.len();
+
+    /// The digit keys of the tabs, as the help bar names them.
+    pub const KEYS: &'static str = "1-7/Tab";
 
     /// The tab's title.
     pub fn title(self) -> &'static str {
@@ -75,6 +88,7 @@ impl Tab {
             Tab::Schedules => "Schedules",
             Tab::Entries => "Entries",
             Tab::History => "History",
+            Tab::System => "System",
         }
     }
 
@@ -139,6 +153,22 @@ pub enum Overlay {
     },
     /// A save was refused as invalid.
     Problems(Vec<FieldProblem>),
+    /// Delete this item? (`y` sends the removal.)
+    Delete {
+        /// Which item.
+        key: ItemKey,
+        /// The question, naming it.
+        question: String,
+    },
+    /// The daemon refused a removal: nothing was deleted.
+    NotDeleted {
+        /// What happened, naming the item.
+        heading: String,
+        /// The daemon's reasons.
+        reasons: Vec<String>,
+        /// The configuration changed meanwhile: `r` reloads.
+        conflict: bool,
+    },
 }
 
 /// Everything the console knows and shows.
@@ -161,7 +191,7 @@ pub struct App {
     /// The screen shown.
     pub tab: Tab,
     /// The selected row of each tab's list.
-    pub selected: [usize; 6],
+    pub selected: [usize; Tab::COUNT],
     /// The open editor, if any.
     pub editor: Option<Editor>,
     /// The open overlay, if any.
@@ -192,7 +222,7 @@ impl App {
             config: None,
             live: Status::default(),
             tab: Tab::Dashboard,
-            selected: [0; 6],
+            selected: [0; Tab::COUNT],
             editor: None,
             overlay: None,
             calendar: None,
@@ -225,7 +255,7 @@ impl App {
     /// How keys are read now.
     pub fn mode(&self) -> Mode {
         match self.overlay {
-            Some(Overlay::Input(_) | Overlay::Picker(_)) => Mode::Typing,
+            Some(Overlay::Input(_) | Overlay::Picker(_) | Overlay::Delete { .. }) => Mode::Typing,
             None if self.calendar.is_some() => Mode::Calendar,
             _ => Mode::Normal,
         }
@@ -251,6 +281,14 @@ impl App {
 
     /// Takes in the reply to `request`.
     pub fn on_reply(&mut self, request: &Request, reply: Reply) -> Vec<Command> {
+        if let (
+            Request::Remove { key, .. },
+            Reply::Conflict { .. } | Reply::Invalid { .. } | Reply::Error { .. },
+        ) = (request, &reply)
+        {
+            self.delete_refused(key, reply);
+            return Vec::new();
+        }
         match reply {
             Reply::Hello { office, .. } => {
                 self.office = office;
@@ -344,6 +382,7 @@ impl App {
             Tab::Schedules => c.schedules.len(),
             Tab::Entries => c.entry_points.len(),
             Tab::History => 0,
+            Tab::System => Section::ALL.len(),
         }
     }
 
@@ -365,6 +404,11 @@ impl App {
         }
         self.revision = Some(revision);
         self.config = Some(config);
+        self.clamp_selections();
+    }
+
+    /// Keeps each list's selection on a row that exists.
+    fn clamp_selections(&mut self) {
         for tab in Tab::ALL {
             let len = self.list_len(tab);
             let sel = &mut self.selected[tab.index()];
@@ -373,20 +417,28 @@ impl App {
     }
 
     fn saved(&mut self, request: &Request, revision: Revision) -> Vec<Command> {
+        let what = what(request, self.config.as_ref());
+        let restart = match (request, &self.config) {
+            (Request::Replace { item, .. }, Some(config)) => system::restart_note(config, item),
+            _ => None,
+        };
         if let Some(config) = &mut self.config {
             apply(config, request);
         }
         self.revision = Some(revision);
+        self.clamp_selections();
         if let (Some(editor), Request::Replace { item, .. }) = (&mut self.editor, request) {
             editor.saved(item, revision);
         }
-        self.say(
-            Tone::Good,
-            format!(
-                "Saved {} (revision {revision})",
-                what(request, self.config.as_ref())
-            ),
-        );
+        let verb = match request {
+            Request::Remove { .. } => "Deleted",
+            _ => "Saved",
+        };
+        let mut note = format!("{verb} {what} (revision {revision})");
+        if let Some(restart) = restart {
+            note = format!("{note}; {restart}");
+        }
+        self.say(Tone::Good, note);
         Vec::new()
     }
 
@@ -410,6 +462,7 @@ impl App {
             Action::Tab(n) => return self.show(Tab::ALL.get(n).copied().unwrap_or(self.tab)),
             Action::Reload => return vec![Command::Send(Request::GetConfig)],
             Action::Enter => self.open_editor(),
+            Action::Delete => self.ask_delete(),
             Action::Presence => return self.cycle_presence(),
             Action::NightSwitch => self.ask_night_switch(),
             Action::Calendar if self.tab == Tab::Entries => self.open_calendar(),
@@ -485,6 +538,7 @@ impl App {
                 .employees
                 .get(at)
                 .map(|e| Editor::Employee(Box::new(ItemEditor::new(base, e.clone())))),
+            Tab::System => Some(system::editor(Section::at(at), base, config)),
             _ => None,
         };
     }
@@ -544,7 +598,7 @@ fn what(request: &Request, config: Option<&Config>) -> String {
             Item::Webhook(_) => "the webhook".into(),
             Item::Outbound(_) => "the outside-call limits".into(),
         },
-        Request::Remove { key, .. } => format!("the removal of {key:?}"),
+        Request::Remove { key, .. } => key_words(key, config),
         Request::SetPresence {
             employee, presence, ..
         } => format!(

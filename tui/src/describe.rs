@@ -5,6 +5,8 @@ use firmware_config::schedule::{AfterHours, DaysOff, Forced, Holiday, NightSwitc
 use firmware_config::time::Weekday;
 use firmware_config::Config;
 
+pub mod settings;
+
 /// A presence in words.
 pub fn presence(p: firmware_config::employee::Presence) -> &'static str {
     use firmware_config::employee::Presence;

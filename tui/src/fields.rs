@@ -12,6 +12,8 @@ use firmware_config::number::{CountryCode, Extension, PhoneNumber};
 use firmware_config::schedule::{DayRanges, DaysOff, Forced, NightSwitch};
 use firmware_config::time::{Date, Instant, TimeRange, Weekday};
 
+pub mod settings;
+
 /// An internal extension (2–6 digits).
 pub fn extension(s: &str) -> Result<Extension, String> {
     Extension::parse(s.trim()).map_err(|e| format!("'{}': {e}", s.trim()))

@@ -233,3 +233,35 @@ pub fn notifications() -> Vec<pbx::control::protocol::NotificationView> {
         },
     ]
 }
+
+/// [`office`] with every System-tab section filled in: an outside prefix `0`, outside calls
+/// to Poland and Germany only, and a signed webhook.
+pub fn settings_office() -> Config {
+    use firmware_config::bounded::{List, Text};
+    use firmware_config::number::CountryCode;
+    use firmware_config::system::Webhook;
+    let mut c = office();
+    c.system.outbound_prefix = Some(Text::new("0").expect("fits"));
+    let codes = [48, 49].map(|n| CountryCode::new(n).expect("assigned"));
+    c.system.allowed_country_codes = List::from_slice(&codes).expect("fits");
+    c.webhook = Some(Webhook {
+        url: Text::new("https://crm.example.com/centrala").expect("fits"),
+        secret: Some(Text::new("s3cret-s3cret").expect("fits")),
+        timeout_ms: 5000,
+    });
+    c
+}
+
+/// A console that has loaded [`settings_office`] at revision 3, on the System tab.
+pub fn settings_app() -> App {
+    let mut app = loaded();
+    app.on_reply(
+        &Request::GetConfig,
+        Reply::Config {
+            revision: 3,
+            config: Box::new(settings_office()),
+        },
+    );
+    type_text(&mut app, "7");
+    app
+}

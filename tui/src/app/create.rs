@@ -224,7 +224,7 @@ impl App {
         }
     }
 
-    fn draft<T: Clone + PartialEq>(&self, item: T) -> Result<ItemEditor<T>, String> {
+    fn draft<T: Clone>(&self, item: T) -> Result<ItemEditor<T>, String> {
         let base = self.revision.ok_or("the configuration is not loaded yet")?;
         let mut editor = ItemEditor::new(base, item);
         editor.new = true;

@@ -4,7 +4,9 @@ use firmware_config::bounded::Text;
 use firmware_config::employee::Employee;
 use firmware_config::entry::EntryPoint;
 use firmware_config::group::{Distribution, QueueGroup, Unanswered};
+use firmware_config::outbound::Outbound;
 use firmware_config::schedule::{AfterHours, DaysOff, Holiday, Schedule};
+use firmware_config::system::{System, Webhook};
 use firmware_config::time::Weekday;
 use firmware_config::Config;
 use pbx::control::protocol::{Item, Request, Revision};
@@ -12,6 +14,7 @@ use pbx::control::protocol::{Item, Request, Revision};
 use super::employee::EmployeeRow;
 use super::entry::EntryRow;
 use super::overlay::{Choice, Input, InputFor, PickFor, Picker};
+use super::system::{OutboundRow, SystemRow, WebhookRow};
 use super::{App, Command, Overlay, Tone};
 use crate::action::Action;
 use crate::describe;
@@ -55,7 +58,9 @@ impl<T: Clone + PartialEq> ItemEditor<T> {
         self.base = revision;
         self.new = false;
     }
+}
 
+impl<T: Clone> ItemEditor<T> {
     /// An editor of `item`, stored at revision `base`.
     pub fn new(base: Revision, item: T) -> Self {
         ItemEditor {
@@ -80,6 +85,12 @@ pub enum Editor {
     Employee(Box<ItemEditor<Employee>>),
     /// An entry point's.
     Entry(Box<ItemEditor<EntryPoint>>),
+    /// The system settings.
+    System(Box<ItemEditor<System>>),
+    /// The outside-call limits.
+    Outbound(Box<ItemEditor<Outbound>>),
+    /// The webhook (none: off).
+    Webhook(Box<ItemEditor<Option<Webhook>>>),
 }
 
 /// A row of the group editor.
@@ -154,6 +165,10 @@ impl Editor {
             Editor::Schedule(e) => ScheduleRow::FIXED + e.draft.holidays.len(),
             Editor::Employee(e) => EmployeeRow::FIXED.len() + e.draft.devices.len(),
             Editor::Entry(_) => EntryRow::ALL.len(),
+            Editor::System(_) => SystemRow::ALL.len(),
+            Editor::Outbound(e) => OutboundRow::FIXED.len() + e.draft.blocked_prefixes.len(),
+            Editor::Webhook(e) if e.draft.is_some() => WebhookRow::ALL.len(),
+            Editor::Webhook(_) => 1,
         }
     }
 
@@ -163,6 +178,9 @@ impl Editor {
             Editor::Schedule(e) => &mut e.row,
             Editor::Employee(e) => &mut e.row,
             Editor::Entry(e) => &mut e.row,
+            Editor::System(e) => &mut e.row,
+            Editor::Outbound(e) => &mut e.row,
+            Editor::Webhook(e) => &mut e.row,
         }
     }
 
@@ -172,6 +190,9 @@ impl Editor {
             Editor::Schedule(e) => &mut e.leaving,
             Editor::Employee(e) => &mut e.leaving,
             Editor::Entry(e) => &mut e.leaving,
+            Editor::System(e) => &mut e.leaving,
+            Editor::Outbound(e) => &mut e.leaving,
+            Editor::Webhook(e) => &mut e.leaving,
         }
     }
 
@@ -182,6 +203,9 @@ impl Editor {
             Editor::Schedule(e) => e.dirty(),
             Editor::Employee(e) => e.dirty(),
             Editor::Entry(e) => e.dirty(),
+            Editor::System(e) => e.draft != e.original,
+            Editor::Outbound(e) => e.draft != e.original,
+            Editor::Webhook(e) => e.draft != e.original,
         }
     }
 
@@ -192,6 +216,9 @@ impl Editor {
             Editor::Schedule(e) => Item::Schedule(Box::new(e.draft.clone())),
             Editor::Employee(e) => Item::Employee(Box::new(e.draft.clone())),
             Editor::Entry(e) => Item::EntryPoint(Box::new(e.draft.clone())),
+            Editor::System(e) => Item::System(Box::new(e.draft.clone())),
+            Editor::Outbound(e) => Item::Outbound(Box::new(e.draft.clone())),
+            Editor::Webhook(e) => Item::Webhook(e.draft.clone().map(Box::new)),
         }
     }
 
@@ -214,6 +241,9 @@ impl Editor {
                 Some(x) => e.stored(x, revision),
                 None => e.base = revision,
             },
+            Editor::System(e) => (e.original, e.base) = (config.system.clone(), revision),
+            Editor::Outbound(e) => (e.original, e.base) = (config.outbound.clone(), revision),
+            Editor::Webhook(e) => (e.original, e.base) = (config.webhook.clone(), revision),
         }
     }
 
@@ -229,6 +259,15 @@ impl Editor {
             }
             (Editor::Employee(e), Item::Employee(x)) if x.extension == e.draft.extension => {
                 e.stored(x, revision)
+            }
+            (Editor::System(e), Item::System(x)) => {
+                (e.original, e.base) = ((**x).clone(), revision)
+            }
+            (Editor::Outbound(e), Item::Outbound(x)) => {
+                (e.original, e.base) = ((**x).clone(), revision)
+            }
+            (Editor::Webhook(e), Item::Webhook(x)) => {
+                (e.original, e.base) = (x.as_deref().cloned(), revision)
             }
             _ => {}
         }
@@ -251,6 +290,31 @@ impl Editor {
                 &e.before(describe::employee_item),
                 &describe::employee_item(&e.draft),
             ),
+            Editor::System(e) => describe::diff(
+                &describe::settings::system(&e.original),
+                &describe::settings::system(&e.draft),
+            ),
+            Editor::Outbound(e) => describe::diff(
+                &describe::settings::outbound(&e.original),
+                &describe::settings::outbound(&e.draft),
+            ),
+            Editor::Webhook(e) => describe::diff(
+                &describe::settings::webhook(e.original.as_ref()),
+                &describe::settings::webhook(e.draft.as_ref()),
+            ),
+        }
+    }
+
+    /// The revision the draft is based on.
+    pub fn base(&self) -> Revision {
+        match self {
+            Editor::Group(e) => e.base,
+            Editor::Schedule(e) => e.base,
+            Editor::Employee(e) => e.base,
+            Editor::Entry(e) => e.base,
+            Editor::System(e) => e.base,
+            Editor::Outbound(e) => e.base,
+            Editor::Webhook(e) => e.base,
         }
     }
 
@@ -262,6 +326,9 @@ impl Editor {
             Editor::Employee(e) if e.new => format!("new employee {}", e.draft.extension),
             Editor::Employee(e) => format!("employee {}", e.draft.extension),
             Editor::Entry(e) => format!("entry point '{}'", e.draft.name),
+            Editor::System(_) => "the system settings".into(),
+            Editor::Outbound(_) => "the outside-call limits".into(),
+            Editor::Webhook(_) => "the webhook".into(),
         }
     }
 }
@@ -289,6 +356,9 @@ impl App {
                 Editor::Schedule(_) => self.schedule_action(action),
                 Editor::Employee(_) => self.employee_action(action),
                 Editor::Entry(_) => self.entry_action(action),
+                Editor::System(_) | Editor::Outbound(_) | Editor::Webhook(_) => {
+                    self.settings_action(action)
+                }
             },
         }
         Vec::new()
@@ -318,12 +388,11 @@ impl App {
             self.say(Tone::Info, "Nothing changed");
             return;
         }
-        let base = match editor {
-            Editor::Group(e) => e.base,
-            Editor::Schedule(e) => e.base,
-            Editor::Employee(e) => e.base,
-            Editor::Entry(e) => e.base,
-        };
+        if let Some(problem) = self.settings_problem() {
+            self.say(Tone::Bad, format!("Not saved: {problem}"));
+            return;
+        }
+        let base = editor.base();
         self.overlay = Some(Overlay::Confirm {
             title: format!("Save {}?", editor.title()),
             changes: editor.changes(config),
@@ -640,6 +709,9 @@ impl App {
             | InputFor::NewGroupNumber(_)
             | InputFor::EntryNumber
             | InputFor::EntryDid(_) => self.edit_new_item_field(purpose, text)?,
+            InputFor::System(_) | InputFor::Outbound(_) | InputFor::Webhook(_) => {
+                self.edit_setting(purpose, text)?
+            }
             _ => self.edit_schedule_field(purpose, text, country)?,
         }
         Ok(())

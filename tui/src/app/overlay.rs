@@ -3,6 +3,7 @@
 use firmware_config::time::{Date, Weekday};
 use pbx::control::protocol::Request;
 
+use super::system::{OutboundRow, SystemRow, WebhookRow};
 use super::{App, Command, Overlay, Tone};
 use crate::action::Action;
 use crate::fields;
@@ -85,6 +86,12 @@ pub enum InputFor {
     EntryNumber,
     /// An entry point's DID on a trunk (the trunk's name).
     EntryDid(String),
+    /// A field of the system settings.
+    System(SystemRow),
+    /// An outside-call limit, or a new blocked prefix (`Blocked`).
+    Outbound(OutboundRow),
+    /// A field of the webhook (its URL also turns it on).
+    Webhook(WebhookRow),
 }
 
 /// One entry of a picker.
@@ -193,7 +200,14 @@ impl App {
                 self.rebase_on_reload = true;
                 vec![Command::Send(Request::GetConfig)]
             }
-            Overlay::Confirm { .. } | Overlay::Conflict { .. } | Overlay::Problems(_)
+            Overlay::Delete { key, question } => self.delete_action(key, question, action),
+            Overlay::NotDeleted { conflict: true, .. } if action == Action::Reload => {
+                vec![Command::Send(Request::GetConfig)]
+            }
+            Overlay::Confirm { .. }
+            | Overlay::Conflict { .. }
+            | Overlay::Problems(_)
+            | Overlay::NotDeleted { .. }
                 if matches!(action, Action::Back | Action::Enter) =>
             {
                 Vec::new()

@@ -87,10 +87,11 @@ fn draw_title(frame: &mut Frame, area: Rect, app: &App) {
         Connection::Ready => format!("connected as {}", app.user),
         Connection::Lost(_) => "DISCONNECTED".to_string(),
     };
+    // The header has no room for the revision at 80 columns: it is shown here.
     let revision = app
         .revision
-        .map(|r| format!("revision {r}"))
-        .unwrap_or_else(|| "revision ?".into());
+        .map(|r| format!("rev {r}"))
+        .unwrap_or_else(|| "no configuration yet".into());
     let text = format!("{office} · {revision} · {state}");
     let style = if matches!(app.connection, Connection::Lost(_)) {
         bad()

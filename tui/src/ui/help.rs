@@ -6,7 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::{App, Calendar, Editor, EmployeeRow, GroupRow, Overlay, Pane, ScheduleRow, Tab};
+use crate::app::{
+    App, Calendar, Editor, EmployeeRow, GroupRow, OutboundRow, Overlay, Pane, ScheduleRow,
+    SystemRow, Tab, WebhookRow,
+};
+
+/// A key and what it does.
+type Key = (&'static str, &'static str);
 
 /// The keys that work now and what they do.
 pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
@@ -28,9 +34,20 @@ pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
         (Some(Overlay::Confirm { .. }), _) => vec![("Enter/s", "save"), ("Esc", "back to editing")],
         (Some(Overlay::Conflict { .. }), _) => vec![("r", "reload, keep my edit"), ("Esc", "back")],
         (Some(Overlay::Problems(_)), _) => vec![("Esc", "back to editing")],
+        (Some(Overlay::Delete { .. }), _) => vec![("y", "delete"), ("n/Esc", "keep it")],
+        (Some(Overlay::NotDeleted { conflict, .. }), _) => {
+            let mut keys = vec![("Esc", "back")];
+            if *conflict {
+                keys.insert(0, ("r", "reload"));
+            }
+            keys
+        }
         (None, Some(Editor::Group(e))) => group_keys(GroupRow::at(e.row)),
         (None, Some(Editor::Schedule(e))) => schedule_keys(ScheduleRow::at(e.row)),
         (None, Some(Editor::Employee(e))) => employee_keys(EmployeeRow::at(e.row)),
+        (None, Some(Editor::System(e))) => system_keys(SystemRow::at(e.row)),
+        (None, Some(Editor::Outbound(e))) => outbound_keys(OutboundRow::at(e.row)),
+        (None, Some(Editor::Webhook(e))) => webhook_keys(WebhookRow::at(e.row)),
         (None, Some(Editor::Entry(_))) => vec![
             ("↑↓", "move"),
             ("Enter", "change"),
@@ -102,15 +119,52 @@ fn employee_keys(row: EmployeeRow) -> Vec<(&'static str, &'static str)> {
     keys
 }
 
-fn list_keys(tab: Tab) -> Vec<(&'static str, &'static str)> {
-    let mut keys = vec![("1-6/Tab", "screens")];
+/// The keys of the System tab's editors: move, edit, save, close, and what the row adds.
+fn settings_keys(row_keys: &[Key], extra: Option<Key>) -> Vec<Key> {
+    let mut keys = vec![("↑↓", "move")];
+    keys.extend_from_slice(row_keys);
+    keys.extend(extra);
+    keys.extend([("s", "save"), ("Esc", "close")]);
+    keys
+}
+
+fn system_keys(row: SystemRow) -> Vec<Key> {
+    match row {
+        SystemRow::ToneCountry => settings_keys(&[("Enter", "next")], None),
+        _ => settings_keys(&[("Enter", "edit")], None),
+    }
+}
+
+fn outbound_keys(row: OutboundRow) -> Vec<Key> {
+    let add = Some(("a", "add prefix"));
+    match row {
+        OutboundRow::Blocked(_) => settings_keys(&[("x", "remove")], add),
+        _ => settings_keys(&[("Enter", "edit")], add),
+    }
+}
+
+fn webhook_keys(row: WebhookRow) -> Vec<Key> {
+    match row {
+        WebhookRow::Enabled => settings_keys(&[("Enter", "on/off")], None),
+        _ => settings_keys(&[("Enter", "edit")], None),
+    }
+}
+
+fn list_keys(tab: Tab) -> Vec<Key> {
+    let mut keys = vec![(Tab::KEYS, "screens")];
     match tab {
-        Tab::Dashboard => {}
+        Tab::Dashboard | Tab::History => {}
         Tab::Entries => keys.extend([("Enter", "edit"), ("a", "add"), ("c", "calendar")]),
         Tab::Employees => keys.extend([("Enter", "edit"), ("a", "add"), ("p", "presence")]),
         Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("a", "add")]),
         Tab::Schedules => keys.extend([("Enter", "edit"), ("a", "add"), ("n", "night switch")]),
-        Tab::History => {}
+        Tab::System => keys.extend([("↑↓", "section"), ("Enter", "edit")]),
+    }
+    if matches!(
+        tab,
+        Tab::Employees | Tab::Groups | Tab::Schedules | Tab::Entries
+    ) {
+        keys.push(("x", "delete"));
     }
     keys.extend([("r", "reload"), ("q", "quit")]);
     keys
@@ -119,7 +173,7 @@ fn list_keys(tab: Tab) -> Vec<(&'static str, &'static str)> {
 /// The History tab: change view, and on the calls the filters (which also lead back to the
 /// calls from another view).
 fn history_keys(pane: Pane) -> Vec<(&'static str, &'static str)> {
-    let mut keys = vec![("1-6/Tab", "screens"), ("v", "view"), ("↑↓", "move")];
+    let mut keys = vec![(Tab::KEYS, "screens"), ("v", "view"), ("↑↓", "move")];
     if pane == Pane::Calls {
         keys.extend([("m", "missed"), ("g", "group")]);
     } else {
@@ -129,25 +183,97 @@ fn history_keys(pane: Pane) -> Vec<(&'static str, &'static str)> {
     keys
 }
 
-/// Draws the help bar.
-pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+/// The help bar's spans; `tight` drops the space before each key's meaning.
+fn spans(keys: &[Key], tight: bool) -> Vec<Span<'static>> {
     let key = Style::new().add_modifier(Modifier::REVERSED);
-    let mut spans = Vec::new();
-    for (k, what) in help(app) {
-        spans.push(Span::styled(format!(" {k} "), key));
-        spans.push(Span::raw(format!(" {what} ")));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let gap = if tight { "" } else { " " };
+    keys.iter()
+        .flat_map(|(k, what)| {
+            [
+                Span::styled(format!(" {k} "), key),
+                Span::raw(format!("{gap}{what} ")),
+            ]
+        })
+        .collect()
+}
+
+/// Draws the help bar, tighter when the keys would not fit otherwise.
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let keys = help(app);
+    let roomy = spans(&keys, false);
+    let width: usize = roomy.iter().map(Span::width).sum();
+    let line = if width > usize::from(area.width) {
+        spans(&keys, true)
+    } else {
+        roomy
+    };
+    frame.render_widget(Paragraph::new(Line::from(line)), area);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use ratatui::crossterm::event::KeyCode;
 
-    fn width(keys: &[(&str, &str)]) -> usize {
-        keys.iter()
-            .map(|(k, what)| k.chars().count() + what.chars().count() + 4)
-            .sum()
+    use super::*;
+    use crate::testing::{press, settings_app, type_text};
+
+    /// The width the help bar takes, tightened as it is drawn when too wide.
+    fn width(app: &App) -> usize {
+        let keys = help(app);
+        let roomy: usize = spans(&keys, false).iter().map(Span::width).sum();
+        if roomy <= 80 {
+            return roomy;
+        }
+        spans(&keys, true).iter().map(Span::width).sum()
+    }
+
+    #[test]
+    fn every_list_and_system_editor_row_fits_80_columns() {
+        for tab in ["1", "2", "3", "4", "5", "6", "7"] {
+            let mut app = settings_app();
+            type_text(&mut app, tab);
+            assert!(width(&app) <= 80, "tab {tab}: {:?}", help(&app));
+            type_text(&mut app, "x");
+            assert!(width(&app) <= 80, "tab {tab} deleting: {:?}", help(&app));
+        }
+        for section in 0..3 {
+            let mut app = settings_app();
+            for _ in 0..section {
+                press(&mut app, KeyCode::Down);
+            }
+            press(&mut app, KeyCode::Enter);
+            for row in 0..12 {
+                assert!(
+                    width(&app) <= 80,
+                    "section {section} row {row}: {:?}",
+                    help(&app)
+                );
+                press(&mut app, KeyCode::Down);
+            }
+        }
+    }
+
+    #[test]
+    fn the_lists_of_items_offer_delete_and_the_system_tab_its_sections() {
+        let keys = |tab: &str| {
+            let mut app = settings_app();
+            type_text(&mut app, tab);
+            help(&app)
+        };
+        for tab in ["2", "3", "4", "5"] {
+            assert!(keys(tab).contains(&("x", "delete")), "tab {tab}");
+        }
+        assert!(!keys("7").contains(&("x", "delete")));
+        assert!(keys("7").contains(&("↑↓", "section")));
+    }
+
+    /// The width `keys` take as drawn (tightened when too wide).
+    fn drawn(keys: &[Key]) -> usize {
+        let roomy: usize = spans(keys, false).iter().map(Span::width).sum();
+        if roomy <= 80 {
+            return roomy;
+        }
+        spans(keys, true).iter().map(Span::width).sum()
     }
 
     /// Every editor row's keys fit an 80-column terminal: a key cut off is a key never found.
@@ -167,7 +293,7 @@ mod tests {
             bars.push(list_keys(tab));
         }
         for bar in bars {
-            assert!(width(&bar) <= 80, "{bar:?} takes {} columns", width(&bar));
+            assert!(drawn(&bar) <= 80, "{bar:?} takes {} columns", drawn(&bar));
         }
     }
 }

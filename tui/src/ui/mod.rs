@@ -12,6 +12,7 @@ mod help;
 mod history;
 mod lists;
 mod overlay;
+mod system;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -54,23 +55,62 @@ pub fn draw(frame: &mut Frame, app: &App) {
     overlay::draw(frame, body, app);
 }
 
+/// How the tabs are written in the header: roomy, tight, or with titles cut short.
+#[derive(Clone, Copy)]
+enum TabStyle {
+    /// ` 1 Dashboard  2 Employees `.
+    Roomy,
+    /// ` 1 Dashboard 2 Employees`, the selected one padded.
+    Tight,
+    /// Tight, titles other than the selected one cut to this many characters.
+    Cut(usize),
+}
+
+fn tab_spans(app: &App, style: TabStyle) -> Vec<Span<'static>> {
+    Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, tab)| {
+            let here = *tab == app.tab;
+            let title: String = match style {
+                TabStyle::Cut(n) if !here => tab.title().chars().take(n).collect(),
+                _ => tab.title().to_string(),
+            };
+            let pad = if here || matches!(style, TabStyle::Roomy) {
+                " "
+            } else {
+                ""
+            };
+            let look = if here { selected() } else { Style::new() };
+            Span::styled(format!(" {} {title}{pad}", i + 1), look)
+        })
+        .collect()
+}
+
 fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
-    let mut spans = Vec::new();
-    for (i, tab) in Tab::ALL.iter().enumerate() {
-        let text = format!(" {} {} ", i + 1, tab.title());
-        let style = if *tab == app.tab {
-            selected()
-        } else {
-            Style::new()
-        };
-        spans.push(Span::styled(text, style));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
     let revision = match app.revision {
         Some(r) => format!("rev {r} "),
         None => String::new(),
     };
-    frame.render_widget(Paragraph::new(revision).right_aligned(), area);
+    let width = usize::from(area.width);
+    let wide = |spans: &[Span], extra: usize| {
+        spans.iter().map(Span::width).sum::<usize>() + extra <= width
+    };
+    let roomy = tab_spans(app, TabStyle::Roomy);
+    let spans = if wide(&roomy, revision.len()) {
+        roomy
+    } else {
+        [TabStyle::Tight, TabStyle::Cut(4), TabStyle::Cut(1)]
+            .into_iter()
+            .map(|s| tab_spans(app, s))
+            .find(|spans| wide(spans, 0))
+            .unwrap_or_default()
+    };
+    let room = wide(&spans, revision.len() + 1);
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    if room {
+        frame.render_widget(Paragraph::new(revision).right_aligned(), area);
+    }
 }
 
 fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
@@ -91,12 +131,16 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
         (Some(Editor::Schedule(e)), _) => editors::schedule(frame, area, e),
         (Some(Editor::Employee(e)), _) => employee::draw(frame, area, e),
         (Some(Editor::Entry(e)), _) => entry::draw(frame, area, e),
+        (Some(Editor::System(_) | Editor::Outbound(_) | Editor::Webhook(_)), _) => {
+            system::draw(frame, area, app)
+        }
         (None, Tab::Dashboard) => dashboard::draw(frame, area, app),
         (None, Tab::Employees) => lists::employees(frame, area, app),
         (None, Tab::Groups) => lists::groups(frame, area, app),
         (None, Tab::Schedules) => lists::schedules(frame, area, app),
         (None, Tab::Entries) => lists::entries(frame, area, app),
         (None, Tab::History) => history::draw(frame, area, app),
+        (None, Tab::System) => system::draw(frame, area, app),
     }
 }
 

@@ -43,7 +43,31 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             lines.push(Line::from("Esc goes back to editing; nothing was lost").style(heading()));
             popup(frame, area, "Invalid", lines, bad());
         }
+        Some(Overlay::Delete { question, .. }) => {
+            let lines = vec![
+                Line::from(question.as_str()),
+                Line::from(""),
+                Line::from("y deletes it now · n or Esc keeps it").style(heading()),
+            ];
+            popup(frame, area, "Delete", lines, bad());
+        }
+        Some(Overlay::NotDeleted {
+            heading,
+            reasons,
+            conflict,
+        }) => not_deleted(frame, area, heading, reasons, *conflict),
     }
+}
+
+fn not_deleted(frame: &mut Frame, area: Rect, title: &str, reasons: &[String], conflict: bool) {
+    let mut lines = vec![Line::from(title.to_string())];
+    lines.extend(reasons.iter().map(|r| Line::from(format!("• {r}"))));
+    lines.push(Line::from(""));
+    if conflict {
+        lines.push(Line::from("r reloads; then delete again if still wanted").style(heading()));
+    }
+    lines.push(Line::from("Esc goes back to the list").style(heading()));
+    popup(frame, area, "Not deleted", lines, bad());
 }
 
 fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, border: Style) {

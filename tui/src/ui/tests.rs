@@ -461,3 +461,34 @@ mod history {
         insta::assert_snapshot!(render(&app));
     }
 }
+
+#[test]
+fn the_header_names_every_tab_and_the_revision_where_it_fits() {
+    let app = loaded();
+    let header = |width| {
+        let mut terminal = Terminal::new(TestBackend::new(width, 24)).expect("a test terminal");
+        terminal.draw(|f| draw(f, &app)).expect("draws");
+        let buffer = terminal.backend().buffer().clone();
+        (0..width)
+            .map(|x| buffer[(x, 0)].symbol().to_string())
+            .collect::<String>()
+    };
+    let wide = header(100);
+    assert!(wide.starts_with(" 1 Dashboard  2 Employees"), "{wide}");
+    assert!(
+        wide.contains("7 System") && wide.trim_end().ends_with("rev 3"),
+        "{wide}"
+    );
+    let normal = header(80);
+    assert!(
+        normal.contains(" 6 History 7 System") && !normal.contains("rev"),
+        "{normal}"
+    );
+    let narrow = header(60);
+    assert!(
+        narrow.starts_with(" 1 Dashboard  2 Empl 3 Grou"),
+        "{narrow}"
+    );
+}
+
+mod system;

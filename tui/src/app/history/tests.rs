@@ -37,7 +37,7 @@ fn the_tab_asks_for_the_calls_each_time_it_is_shown() {
         "already shown: nothing asked"
     );
     press(&mut app, KeyCode::Tab);
-    assert_eq!(app.tab, Tab::Dashboard, "the History tab is the last one");
+    assert_eq!(app.tab, Tab::System, "the System tab follows History");
     assert_eq!(
         sent(&press(&mut app, KeyCode::BackTab)),
         [calls(false, None)]
