@@ -55,7 +55,7 @@ fn new_employee(t: &Terminal) {
     escape(t);
     t.wait_for(&["Unsaved changes"]);
     escape(t);
-    t.wait_for(&["Employees", "a  add"]);
+    t.wait_for(&["Employees", "Anna Nowak", "delete"]);
 }
 
 /// The office hours: 25:00, a time zone that does not exist, a holiday without a name and on
