@@ -10,8 +10,11 @@
 //! - **Damage is skipped**: at start, lines that do not read are counted and logged once, and
 //!   a file that does not end with a newline (cut by a crash) gets one before the next line, so
 //!   one damaged line never spoils the next.
-//! - The files grow without bound; at start only the last [`HISTORY_KEPT`] /
-//!   [`NOTIFICATIONS_KEPT`] lines are kept in memory.
+//! - **Bounded on flash**: when the calls' file passes [`CALLS_LIMIT`] (the notifications'
+//!   [`NOTIFICATIONS_LIMIT`]) it is renamed to `<name>.1`, replacing the older one, and a new
+//!   file is started; at start the `.1` file is read before the current one, and only the last
+//!   [`HISTORY_KEPT`] / [`NOTIFICATIONS_KEPT`] lines are kept in memory. The CRM's file is
+//!   never rotated: it is the CRM's state, replayed whole.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -29,6 +32,10 @@ pub const CALLS_FILE: &str = "calls.jsonl";
 pub const NOTIFICATIONS_FILE: &str = "notifications.jsonl";
 /// The CRM's changes (leads created, activities), replayed at start.
 pub const CRM_FILE: &str = "crm.jsonl";
+/// The size at which the calls' file is rotated (about 8 000 calls).
+pub const CALLS_LIMIT: u64 = 4 << 20;
+/// The size at which the notifications' file is rotated.
+pub const NOTIFICATIONS_LIMIT: u64 = 1 << 20;
 
 /// The history kept in memory and the files it is appended to.
 #[derive(Debug)]
@@ -46,16 +53,20 @@ impl Journal {
         let calls_path = data_dir.join(CALLS_FILE);
         let notes_path = data_dir.join(NOTIFICATIONS_FILE);
         let mut history = History::new();
-        load(&calls_path, HISTORY_KEPT, |line| {
-            parse_record(line)
-                .map(|r| history.add_record(r))
-                .map_err(|e| e.to_string())
-        });
-        load(&notes_path, NOTIFICATIONS_KEPT, |line| {
-            serde_json::from_str::<NotificationView>(line)
-                .map(|n| history.add_notification(n))
-                .map_err(|e| e.to_string())
-        });
+        for path in [rotated(&calls_path), calls_path.clone()] {
+            load(&path, HISTORY_KEPT, |line| {
+                parse_record(line)
+                    .map(|r| history.add_record(r))
+                    .map_err(|e| e.to_string())
+            });
+        }
+        for path in [rotated(&notes_path), notes_path.clone()] {
+            load(&path, NOTIFICATIONS_KEPT, |line| {
+                serde_json::from_str::<NotificationView>(line)
+                    .map(|n| history.add_notification(n))
+                    .map_err(|e| e.to_string())
+            });
+        }
         info!(
             calls = history.records_kept(),
             notifications = history.notifications_kept(),
@@ -64,9 +75,9 @@ impl Journal {
         );
         Journal {
             history,
-            calls: Appender::new(calls_path),
-            notifications: Appender::new(notes_path),
-            crm: Appender::new(data_dir.join(CRM_FILE)),
+            calls: Appender::new(calls_path, Some(CALLS_LIMIT)),
+            notifications: Appender::new(notes_path, Some(NOTIFICATIONS_LIMIT)),
+            crm: Appender::new(data_dir.join(CRM_FILE), None),
         }
     }
 
@@ -174,16 +185,46 @@ fn load(path: &Path, keep: usize, mut take: impl FnMut(&str) -> Result<(), Strin
     }
 }
 
-/// Appends lines to one file, opening it on first use (and again after a failure).
+/// Where a file goes when it is rotated: `<name>.1`.
+fn rotated(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".1");
+    PathBuf::from(name)
+}
+
+/// Appends lines to one file, opening it on first use (and again after a failure), and
+/// rotating it once it passes its limit.
 #[derive(Debug)]
 struct Appender {
     path: PathBuf,
     file: Option<BufWriter<File>>,
+    /// The size past which the file is rotated; never when `None`.
+    limit: Option<u64>,
+    /// The file's size as far as this appender knows (read when it is opened).
+    size: u64,
 }
 
 impl Appender {
-    fn new(path: PathBuf) -> Appender {
-        Appender { path, file: None }
+    fn new(path: PathBuf, limit: Option<u64>) -> Appender {
+        Appender {
+            path,
+            file: None,
+            limit,
+            size: 0,
+        }
+    }
+
+    /// Renames a file past its limit to `<name>.1` (replacing the older one); the next line
+    /// starts a new file.
+    fn rotate_if_full(&mut self) -> std::io::Result<()> {
+        if self.limit.is_none_or(|limit| self.size < limit) {
+            return Ok(());
+        }
+        self.file = None;
+        std::fs::rename(&self.path, rotated(&self.path))?;
+        info!(file = %self.path.display(), bytes = self.size, "history file rotated");
+        self.size = 0;
+        Ok(())
     }
 
     /// Appends `line` and a newline, flushed; a failure is logged and the file reopened next
@@ -196,15 +237,22 @@ impl Appender {
     }
 
     fn try_append(&mut self, line: &str) -> std::io::Result<()> {
+        if self.file.is_some() {
+            self.rotate_if_full()?;
+        }
         let file = match &mut self.file {
             Some(f) => f,
-            None => self
-                .file
-                .insert(BufWriter::new(open_for_append(&self.path)?)),
+            None => {
+                let file = open_for_append(&self.path)?;
+                self.size = file.metadata()?.len();
+                self.file.insert(BufWriter::new(file))
+            }
         };
         file.write_all(line.as_bytes())?;
         file.write_all(b"\n")?;
-        file.flush()
+        file.flush()?;
+        self.size += line.len() as u64 + 1;
+        Ok(())
     }
 }
 
@@ -323,5 +371,35 @@ mod tests {
         let mut j = Journal::open(dir.path());
         j.record(&record(9, Outcome::Missed));
         assert_eq!(calls(&j), [9]);
+    }
+
+    #[test]
+    fn a_full_file_is_rotated_and_both_are_read_back() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join(CALLS_FILE);
+        let mut appender = Appender::new(path.clone(), Some(200));
+        for n in 0..10 {
+            appender.append(&record_line(&record(n, Outcome::Missed)).unwrap_or_default());
+        }
+        drop(appender);
+        let old = std::fs::read_to_string(rotated(&path)).unwrap_or_default();
+        let new = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(!old.is_empty() && !new.is_empty(), "both files hold lines");
+        assert!(new.len() < old.len() + 400, "the new file started small");
+        let j = Journal::open(dir.path());
+        let kept = calls(&j);
+        assert!(kept.first() == Some(&9), "the newest is read: {kept:?}");
+        let on_disk = old.lines().count() + new.lines().count();
+        assert_eq!(kept.len(), on_disk, "every line in both files is read back");
+    }
+
+    #[test]
+    fn the_crm_journal_is_never_rotated() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut appender = Appender::new(dir.path().join(CRM_FILE), None);
+        for n in 0..100 {
+            appender.append(&format!("{{\"line\":{n}}}"));
+        }
+        assert!(!rotated(&dir.path().join(CRM_FILE)).exists());
     }
 }
