@@ -106,6 +106,7 @@ fn import(dir: &Path, file: &Path) -> Result<(), CommandError> {
     let path = file.display().to_string();
     let config = text::import(&text).map_err(|source| CommandError::Import { path, source })?;
     let mut store = ConfigStore::new(dir);
+    let running = running_daemon(&store);
     match store.save(&config) {
         Ok(w) => {
             eprintln!(
@@ -114,6 +115,13 @@ fn import(dir: &Path, file: &Path) -> Result<(), CommandError> {
                 w.slot,
                 dir.display()
             );
+            if let Some(socket) = running {
+                eprintln!(
+                    "note: a daemon is running on this configuration (it answers on {socket}); \
+                     it runs the imported one once restarted, and refuses console changes \
+                     until then"
+                );
+            }
             Ok(())
         }
         Err(SaveError::Invalid(problems)) => {
@@ -125,4 +133,14 @@ fn import(dir: &Path, file: &Path) -> Result<(), CommandError> {
         }
         Err(e) => Err(CommandError::Store(e.to_string())),
     }
+}
+
+/// The control socket of a daemon running on `store`'s configuration, if one answers.
+fn running_daemon(store: &ConfigStore) -> Option<String> {
+    let loaded = store.load().ok()?;
+    let (_, _, _, config) = loaded.value?;
+    let socket = config.system.control_socket.as_str().to_owned();
+    std::os::unix::net::UnixStream::connect(&socket)
+        .ok()
+        .map(|_| socket)
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use centrala_e2e::baresip::{AnswerMode, Phone, PhoneConfig};
 use centrala_e2e::control::Client;
-use centrala_e2e::pbx::{add_employee, group_mut, Pbx};
+use centrala_e2e::pbx::{add_employee, group_mut, import, Pbx};
 use centrala_e2e::ssh::whoami;
 use firmware_config::group::{Distribution, Unanswered};
 use serde_json::{json, Value};
@@ -287,5 +287,36 @@ fn a_line_over_the_limit_is_refused_and_the_daemon_goes_on() {
     let mut d = Client::connect(&path);
     let (revision, _) = d.config();
     assert!(revision >= 1);
+    pbx.stop();
+}
+
+#[test]
+fn an_import_while_the_daemon_runs_is_never_overwritten_by_a_console_change() {
+    let mut pbx = start();
+    let path = socket(&pbx);
+    let mut ala = Client::connect(&path);
+    ala.hello("ala");
+    let (base, config) = ala.config();
+    let mut imported: firmware_config::Config =
+        serde_json::from_value(config.clone()).expect("the configuration as the daemon sent it");
+    imported.system.name = "Imported office".try_into().expect("fits");
+    let file = pbx.dir().join("imported.toml");
+    let out = import(pbx.dir(), &imported, &file);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("a daemon is running"), "{said}");
+
+    // A console change made on what the daemon runs would replace the import: refused.
+    let mut office = group(&config, "office").clone();
+    office["ring_time_secs"] = json!(33);
+    let refused = replace_group(&mut ala, base, &office);
+    assert_eq!(refused["reply"], "error", "{refused}");
+    let why = refused["message"].as_str().unwrap_or_default();
+    assert!(why.contains("changed outside the daemon"), "{why}");
+
+    // After a restart the daemon runs the import, untouched.
+    pbx.restart();
+    let (_, now) = Client::connect(&path).config();
+    assert_eq!(now["system"]["name"], "Imported office");
+    assert_eq!(group(&now, "office")["ring_time_secs"], 20);
     pbx.stop();
 }

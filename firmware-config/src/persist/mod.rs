@@ -45,6 +45,19 @@ pub enum SaveError {
     /// Encoding failed (a bound was exceeded).
     #[error("cannot encode the configuration: {0}")]
     Encode(postcard::Error),
+    /// The store holds a newer configuration than the one the change was made on (someone
+    /// wrote it outside this process, e.g. `centrala config import` while the daemon runs);
+    /// nothing was written.
+    #[error(
+        "the stored configuration is generation {found}, not {expected}: it was changed outside \
+         the daemon (e.g. by `centrala config import`); restart the daemon to run it"
+    )]
+    Moved {
+        /// The generation the change was made on.
+        expected: u64,
+        /// The newest usable generation stored now (0: none).
+        found: u64,
+    },
     /// Writing failed; the previous configuration is still in the other slot.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -184,6 +197,22 @@ impl ConfigStore {
                 reports,
             })
         }
+    }
+
+    /// [`ConfigStore::save`], but only over generation `expected` (0: nothing usable
+    /// stored): if the newest usable configuration on disk is another one, nothing is written
+    /// and [`SaveError::Moved`] says so — a change made on an old configuration never silently
+    /// replaces a newer one.
+    pub fn save_over(&mut self, config: &Config, expected: u64) -> Result<SlotWrite, SaveError> {
+        let loaded = self.load().map_err(|source| SaveError::Io {
+            path: self.slots.dir().to_path_buf(),
+            source,
+        })?;
+        let found = loaded.value.map(|(_, g, _, _)| g).unwrap_or(0);
+        if found != expected {
+            return Err(SaveError::Moved { expected, found });
+        }
+        self.save(config)
     }
 
     /// Validates and stores a configuration in the older slot; only after the write is synced

@@ -312,3 +312,34 @@ fn too_old_a_schema_is_refused_with_its_version() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_save_over_an_old_generation_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (config, _) = crate::default::factory_default().unwrap_or_else(|e| panic!("{e:?}"));
+    let mut daemon = ConfigStore::new(dir.path());
+    let first = daemon
+        .save_over(&config, 0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Someone else (an import) writes the next generation behind the daemon's back.
+    let mut other = ConfigStore::new(dir.path());
+    let mut imported = config.clone();
+    imported.system.name = crate::bounded::Text::new("Imported").unwrap_or_else(|e| panic!("{e}"));
+    let theirs = other.save(&imported).unwrap_or_else(|e| panic!("{e}"));
+    // The daemon's change, made on its first generation, is refused.
+    let refused = daemon.save_over(&config, first.generation);
+    assert!(
+        matches!(refused, Err(SaveError::Moved { expected, found })
+            if expected == first.generation && found == theirs.generation),
+        "{refused:?}"
+    );
+    let loaded = daemon.load().unwrap_or_else(|e| panic!("{e}"));
+    let (_, generation, _, stored) = loaded.value.unwrap_or_else(|| panic!("stored"));
+    assert_eq!(generation, theirs.generation);
+    assert_eq!(stored.system.name.as_str(), "Imported");
+    // On the newest generation it goes through.
+    let next = daemon
+        .save_over(&config, theirs.generation)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(next.generation, theirs.generation + 1);
+}

@@ -492,9 +492,16 @@ struct Storage {
 }
 
 impl Storage {
-    /// Saves `after` and records the change; the revision it got.
-    fn commit(&mut self, by: &str, before: &Config, after: &Config) -> Result<Revision, SaveError> {
-        let written = self.store.save(after)?;
+    /// Saves `after` over revision `base` (refused if the store moved on without this
+    /// daemon) and records the change; the revision it got.
+    fn commit(
+        &mut self,
+        by: &str,
+        base: Revision,
+        before: &Config,
+        after: &Config,
+    ) -> Result<Revision, SaveError> {
+        let written = self.store.save_over(after, base)?;
         let entry = Entry::new(Utc::now(), by, written.generation, before, after);
         self.audit.record(&entry);
         Ok(written.generation)
@@ -526,10 +533,11 @@ impl Editor {
             return error("the configuration store is not available".into());
         };
         let before = Arc::clone(self.core.config());
+        let base = self.core.revision();
         let by = user.to_owned();
         let after = Arc::clone(&config);
         let joined = tokio::task::spawn_blocking(move || {
-            let result = storage.commit(&by, &before, &after);
+            let result = storage.commit(&by, base, &before, &after);
             (storage, result)
         })
         .await;

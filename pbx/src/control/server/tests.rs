@@ -365,3 +365,42 @@ fn a_stale_socket_is_replaced_and_a_live_one_is_not() {
         ));
     });
 }
+
+#[test]
+fn a_change_is_refused_when_the_store_moved_on_without_the_daemon() {
+    runtime().block_on(async {
+        let f = start();
+        // `centrala config import` while the daemon runs: a newer generation on disk.
+        let mut other = ConfigStore::new(f.dir.path().join("store"));
+        other.save(&f.config).unwrap_or_else(|e| panic!("{e}"));
+        let mut c = Client::connect(f.server.socket()).await;
+        let Reply::Config { revision, .. } = c.ask(Request::GetConfig).await else {
+            panic!("no config");
+        };
+        let mut office = f
+            .config
+            .group("office")
+            .cloned()
+            .unwrap_or_else(|| panic!("office"));
+        office.ring_time_secs = 33;
+        let replace = Request::Replace {
+            base: revision,
+            item: Item::Group(Box::new(office)),
+        };
+        match c.ask(replace).await {
+            Reply::Error { message } => {
+                assert!(message.contains("changed outside the daemon"), "{message}")
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+        assert!(
+            !f.dir.path().join("data/audit.log").exists(),
+            "nothing audited"
+        );
+        // The daemon is still usable: the same base is still its revision.
+        let Reply::Config { revision: now, .. } = c.ask(Request::GetConfig).await else {
+            panic!("no config");
+        };
+        assert_eq!(now, revision);
+    });
+}
