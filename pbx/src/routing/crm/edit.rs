@@ -287,6 +287,40 @@ fn check_responsible(
     }
 }
 
+/// A change of the CRM from outside the router (the control socket).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrmEdit {
+    /// Add or edit one contact.
+    Save(ContactDraft),
+    /// Remove one contact.
+    Remove(u64),
+    /// Import parsed records ([`super::import::parse`]); with `dry_run` nothing changes.
+    Import {
+        /// The records and the refusals of the parser, in the file's order.
+        records: Vec<Result<Record, Refusal>>,
+        /// Only say what would happen.
+        dry_run: bool,
+    },
+}
+
+/// What came of a [`CrmEdit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrmEdited {
+    /// The contact was saved.
+    Saved(ContactChange),
+    /// The contact was removed.
+    Removed(ContactChange),
+    /// Nothing changed: these are the problems.
+    Invalid(Vec<ContactError>),
+    /// The import's report, and the contacts it changed (none when dry).
+    Imported {
+        /// What was (or would be) done.
+        report: ImportReport,
+        /// The contacts changed.
+        changes: Vec<ContactChange>,
+    },
+}
+
 /// A contact without its activities (as journalled and audited).
 fn bare(contact: &Contact) -> Contact {
     Contact {
@@ -296,6 +330,31 @@ fn bare(contact: &Contact) -> Contact {
 }
 
 impl Crm {
+    /// Carries out one change checked against `config`; the events are for the journal
+    /// (none when nothing changed).
+    pub fn edit(&mut self, edit: CrmEdit, config: &Config) -> (CrmEdited, Vec<CrmEvent>) {
+        match edit {
+            CrmEdit::Save(draft) => match self.save(&draft, config) {
+                Ok((change, event)) => (CrmEdited::Saved(change), vec![event]),
+                Err(problems) => (CrmEdited::Invalid(problems), Vec::new()),
+            },
+            CrmEdit::Remove(id) => match self.remove(id) {
+                Ok((change, event)) => (CrmEdited::Removed(change), vec![event]),
+                Err(problem) => (CrmEdited::Invalid(vec![problem]), Vec::new()),
+            },
+            CrmEdit::Import { records, dry_run } => {
+                let (mut report, changes, events) = if dry_run {
+                    let (report, _, _) = self.clone().import(records, config);
+                    (report, Vec::new(), Vec::new())
+                } else {
+                    self.import(records, config)
+                };
+                report.dry_run = dry_run;
+                (CrmEdited::Imported { report, changes }, events)
+            }
+        }
+    }
+
     /// Saves a contact: a new one (`id` none) gets the next id; an edited one keeps its
     /// activities. Returns the change and the event to journal, or every problem found.
     pub fn save(
@@ -308,11 +367,15 @@ impl Crm {
                 Some(c) => Some(bare(c)),
                 None => return Err(vec![ContactError::NoSuchContact(id)]),
             },
-            None if self.contacts.len() >= MAX_CONTACTS => return Err(vec![ContactError::Full]),
             None => None,
         };
         let checked = check(draft, config)?;
-        let id = draft.id.unwrap_or(self.next_contact);
+        let id = match draft.id {
+            Some(id) => id,
+            None => self
+                .fresh_contact_id()
+                .ok_or_else(|| vec![ContactError::Full])?,
+        };
         let taken: Vec<ContactError> = checked
             .numbers
             .iter()
@@ -345,6 +408,14 @@ impl Crm {
             after: Some(after),
         };
         Ok((change, event))
+    }
+
+    /// The id a new contact gets (ids start at 1); none when the CRM is full or the ids ran
+    /// out (a stored id at the end of the range).
+    fn fresh_contact_id(&self) -> Option<u64> {
+        let id = self.next_contact.max(1);
+        let free = self.contacts.len() < MAX_CONTACTS && self.contact(id).is_none();
+        free.then_some(id)
     }
 
     /// Removes a contact (its activities go with it).
@@ -448,11 +519,11 @@ impl ImportRun {
     }
 
     fn add(&mut self, crm: &mut Crm, record: &Record, checked: Checked) {
-        if crm.contacts.len() >= MAX_CONTACTS {
+        let Some(id) = crm.fresh_contact_id() else {
             return self.refuse(record, ContactError::Full.to_string());
-        }
+        };
         let contact = Contact {
-            id: crm.next_contact,
+            id,
             name: checked.name,
             company: checked.company,
             numbers: checked.numbers,

@@ -8,7 +8,9 @@
 pub mod edit;
 pub mod import;
 
-pub use edit::{ContactChange, ContactDraft, ContactError, ImportReport, Refusal};
+pub use edit::{
+    ContactChange, ContactDraft, ContactError, CrmEdit, CrmEdited, ImportReport, Refusal,
+};
 
 use chrono::{DateTime, Utc};
 use firmware_config::entry::{CrmOptions, UnknownCaller};

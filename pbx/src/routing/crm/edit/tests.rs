@@ -224,3 +224,21 @@ fn an_import_adds_merges_and_refuses_with_places() {
     assert_eq!((again.added, again.merged, again.unchanged), (0, 0, 5));
     assert!(changes.is_empty());
 }
+
+#[test]
+fn a_stored_id_at_the_end_of_the_range_is_not_given_twice() {
+    let config = demo();
+    let mut crm = Crm::default();
+    crm.apply(CrmEvent::ContactSaved(Contact {
+        id: u64::MAX,
+        name: "Last".into(),
+        company: None,
+        numbers: vec![number("+48601234567")],
+        responsible: None,
+        activities: Vec::new(),
+    }));
+    let problems = crm.save(&draft("Next", &["601234568"]), &config).err();
+    assert_eq!(problems, Some(vec![ContactError::Full]));
+    assert_eq!(crm.contacts().len(), 1);
+    assert_eq!(crm.contacts()[0].name, "Last");
+}
