@@ -185,10 +185,11 @@ struct Checked {
 
 /// One line of text: trimmed, control characters (line breaks) made spaces.
 fn clean(text: &str) -> String {
-    text.trim()
+    let spaced: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+        .collect();
+    spaced.trim().to_owned()
 }
 
 /// Checks every field of `draft` but the numbers' owners.

@@ -242,3 +242,20 @@ fn a_stored_id_at_the_end_of_the_range_is_not_given_twice() {
     assert_eq!(crm.contacts().len(), 1);
     assert_eq!(crm.contacts()[0].name, "Last");
 }
+
+#[test]
+fn a_name_of_control_characters_is_empty() {
+    // Found by the contacts_import fuzz target: NULs became spaces after trimming.
+    let mut crm = Crm::default();
+    let problems = crm
+        .save(&draft("\0\0\t\u{7}", &["601234567"]), &demo())
+        .err();
+    assert_eq!(problems.map(|p| fields(&p)), Some(vec!["name".to_owned()]));
+    let (saved, _) = crm
+        .save(&draft("\u{0}Jan\r\nKowalski\u{0}", &["601234567"]), &demo())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        saved.after.map(|c| c.name).as_deref(),
+        Some("Jan  Kowalski")
+    );
+}
