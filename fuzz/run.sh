@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 FUZZ_DIR=$(pwd)
 SECONDS_PER_TARGET=${1:-60}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-"slot_decode postcard_body toml_import sip_endpoint sip_calls sdp_parse rtp_relay control_request"}
+TARGETS=${*:-"slot_decode postcard_body toml_import sip_endpoint sip_calls sdp_parse rtp_relay control_request contacts_import"}
 
 # slot_decode writes its store into $TMPDIR: use memory (/dev/shm) when there is some, or
 # target/tmp, and clear it afterwards.

@@ -54,6 +54,42 @@ pub enum Command {
     Config(ConfigCommand),
     /// Explain whether an entry point is open at a moment, and where a call would go.
     Explain(ExplainArgs),
+    /// The CRM's contacts, through the running daemon's control socket.
+    #[command(subcommand)]
+    Contacts(ContactsCommand),
+}
+
+/// `centrala contacts ...`.
+#[derive(Debug, Subcommand)]
+pub enum ContactsCommand {
+    /// Import contacts from a CSV or vCard file and print the report (added, merged,
+    /// unchanged, refused with line or card and why).
+    Import(ImportArgs),
+}
+
+/// `centrala contacts import ...`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The file (`-` reads standard input).
+    pub file: PathBuf,
+    /// Its format; by default from the file name (`.vcf`, `.vcard`: vCard; else CSV).
+    #[arg(long, value_enum)]
+    pub format: Option<ImportFormatArg>,
+    /// Only print what would be done; nothing is stored.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The control socket; by default the stored configuration's.
+    #[arg(long)]
+    pub socket: Option<PathBuf>,
+}
+
+/// The `--format` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormatArg {
+    /// A table with a header row.
+    Csv,
+    /// vCard 2.1, 3.0 or 4.0.
+    Vcard,
 }
 
 /// `centrala explain ...`.

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config_cmd;
+pub mod contacts_cmd;
 pub mod control;
 pub mod daemon;
 pub mod explain_cmd;

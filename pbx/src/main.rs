@@ -17,6 +17,9 @@ fn main() -> ExitCode {
             pbx::daemon::run(&cli.config_dir, cli.digest, group).map_err(|e| e.to_string())
         }
         Some(Command::Explain(args)) => pbx::explain_cmd::run(&cli.config_dir, &args),
+        Some(Command::Contacts(cmd)) => {
+            pbx::contacts_cmd::run(&cli.config_dir, cmd).map_err(|e| e.to_string())
+        }
         Some(Command::Config(cmd)) => {
             pbx::config_cmd::run(&cli.config_dir, cmd).map_err(|e| e.to_string())
         }

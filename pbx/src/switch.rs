@@ -79,6 +79,18 @@ impl Switch {
         self.settle(now);
     }
 
+    /// Changes the router's CRM (see [`Router::edit_crm`]); the journal's events follow from
+    /// [`Switch::poll_output`].
+    pub fn edit_crm(
+        &mut self,
+        now: DateTime<Utc>,
+        edit: routing::crm::CrmEdit,
+    ) -> routing::crm::CrmEdited {
+        let edited = self.router.edit_crm(now, edit);
+        self.settle(now);
+        edited
+    }
+
     /// Replaces the configuration of both machines.
     pub fn replace_config(&mut self, now: DateTime<Utc>, config: Arc<Config>) {
         self.handle_input(now, endpoint::Input::Config(config));

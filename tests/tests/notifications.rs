@@ -4,8 +4,8 @@
 //! number again is added to that lead, a withheld number cannot be looked up; each time the
 //! queue's employee's phone (baresip) receives the missed-call notification as a SIP MESSAGE
 //! and accepts it (baresip 1.0 shows it nowhere a test can read, so its 200 is what is
-//! checked). The CRM outlives a daemon restart. A known contact's case needs a contact in the CRM, which nothing can add yet
-//! outside the router's tests (`routing/tests/crm_cases.rs`).
+//! checked). The CRM outlives a daemon restart. A known contact's case is in `contacts.rs`
+//! (contacts are imported there first).
 //!
 //! Needs `sipp` and `baresip` on PATH (`scripts/setup.sh` installs them).
 

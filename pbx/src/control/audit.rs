@@ -5,6 +5,10 @@
 //! Secrets (SIP passwords, the webhook's secret) are written as `"(hidden)"`: the log says
 //! that they changed (the item is listed) but not what they are. The file is created owner
 //! only (0600). Each line is flushed and synced before [`AuditLog::append`] returns.
+//!
+//! Changes of the CRM's contacts (not part of the configuration, so without a revision) are
+//! logged in the same file as [`CrmEntry`] lines: `"crm": true`, who, what, each contact
+//! before and after.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -67,6 +71,49 @@ impl Entry {
     }
 }
 
+/// One accepted change of the CRM's contacts (a save, a removal, an import).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrmEntry {
+    /// When it was made.
+    pub at: DateTime<Utc>,
+    /// Who made it (the `hello` user, else `unknown`).
+    pub by: String,
+    /// Marks the line as a CRM change (always true).
+    pub crm: bool,
+    /// What changed, in words (`contact #4 'Jan Kowalski'`).
+    pub changed: Vec<String>,
+    /// Each contact before and after (none before: added; none after: removed).
+    pub items: Vec<ItemChange>,
+}
+
+impl CrmEntry {
+    /// The entry for `changes` made by `by` at `at`.
+    pub fn new(
+        at: DateTime<Utc>,
+        by: &str,
+        changes: &[crate::routing::crm::ContactChange],
+    ) -> CrmEntry {
+        let value = |c: &Option<crate::routing::crm::Contact>| {
+            c.as_ref().and_then(|c| serde_json::to_value(c).ok())
+        };
+        let items: Vec<ItemChange> = changes
+            .iter()
+            .map(|c| ItemChange {
+                item: c.item(),
+                before: value(&c.before),
+                after: value(&c.after),
+            })
+            .collect();
+        CrmEntry {
+            at,
+            by: by.to_owned(),
+            crm: true,
+            changed: items.iter().map(|i| i.item.clone()).collect(),
+            items,
+        }
+    }
+}
+
 /// Replaces the value of every secret field, at any depth, with [`HIDDEN`].
 fn hide_secrets(value: &mut Value) {
     match value {
@@ -119,8 +166,8 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends one entry as a line, flushed and synced.
-    pub fn append(&self, entry: &Entry) -> Result<(), AuditError> {
+    /// Appends one entry (an [`Entry`] or a [`CrmEntry`]) as a line, flushed and synced.
+    pub fn append<T: Serialize>(&self, entry: &T) -> Result<(), AuditError> {
         let mut line = serde_json::to_vec(entry).map_err(AuditError::Encode)?;
         line.push(b'\n');
         let io = |source| AuditError::Io {
@@ -151,6 +198,21 @@ impl AuditLog {
             Err(e) => tracing::error!(
                 error = %e, revision = entry.revision,
                 "the change is stored but NOT in the audit log"
+            ),
+        }
+    }
+}
+
+impl AuditLog {
+    /// Appends one CRM entry; a failure is logged, not returned (the change is made).
+    pub fn record_crm(&self, entry: &CrmEntry) {
+        match self.append(entry) {
+            Ok(()) => {
+                tracing::info!(by = %entry.by, changed = entry.changed.len(), "contacts changed")
+            }
+            Err(e) => tracing::error!(
+                error = %e, by = %entry.by,
+                "contacts changed but NOT in the audit log"
             ),
         }
     }

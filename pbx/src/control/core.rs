@@ -89,8 +89,8 @@ impl Core {
     }
 
     /// Decides a request. `Hello` and `GetConfig` are answered from the current
-    /// configuration; changes are checked against it; `Status`, `Subscribe` and the history
-    /// requests belong to the shell and are answered with an error here.
+    /// configuration; changes are checked against it; `Status`, `Subscribe`, the history and
+    /// the contact requests belong to the shell and are answered with an error here.
     pub fn handle(&mut self, request: &Request) -> Decision {
         let base = match request {
             Request::Hello { .. } => {
@@ -110,7 +110,11 @@ impl Core {
             | Request::History { .. }
             | Request::Statistics
             | Request::Voicemail { .. }
-            | Request::Notifications { .. } => {
+            | Request::Notifications { .. }
+            | Request::Contacts { .. }
+            | Request::SaveContact { .. }
+            | Request::RemoveContact { .. }
+            | Request::ImportContacts { .. } => {
                 return Decision::Reply(error("this request is served by the daemon's shell"))
             }
             Request::Replace { base, .. }

@@ -9,17 +9,25 @@
 //! configuration moved on since, the change is refused with [`Reply::Conflict`] naming what
 //! changed, so two admins never silently overwrite each other. A change that does not validate
 //! is refused with [`Reply::Invalid`], one problem per field.
+//!
+//! The CRM's contacts are not part of the configuration and have no revision: they are listed
+//! with [`Request::Contacts`], changed one at a time with [`Request::SaveContact`] and
+//! [`Request::RemoveContact`] (last write wins), and imported with
+//! [`Request::ImportContacts`] (answered with a report; `dry_run` first to show it).
 
 use chrono::{DateTime, Utc};
 use firmware_config::employee::{Employee, Presence};
 use firmware_config::entry::EntryPoint;
 use firmware_config::group::QueueGroup;
-use firmware_config::number::Extension;
+use firmware_config::number::{Extension, PhoneNumber};
 use firmware_config::outbound::Outbound;
 use firmware_config::schedule::{NightSwitch, Schedule};
 use firmware_config::system::{System, Webhook};
 use firmware_config::Config;
 use serde::{Deserialize, Serialize};
+
+use crate::routing::crm::import::ImportFormat;
+use crate::routing::crm::{Activity, ContactDraft, ImportReport};
 
 /// The protocol version this build speaks; a message of another version is refused.
 pub const VERSION: u32 = 1;
@@ -117,7 +125,40 @@ pub enum Request {
         /// At most this many (the daemon keeps [`NOTIFICATIONS_KEPT`]).
         limit: usize,
     },
+    /// The CRM's contacts and leads (answered with [`Reply::Contacts`]).
+    Contacts {
+        /// Only those whose name, company, number or responsible employee contains this
+        /// (case ignored; digits are looked for in the numbers); all when `None`.
+        #[serde(default)]
+        search: Option<String>,
+    },
+    /// Adds a contact (`id` none) or edits one (answered with [`Reply::ContactSaved`] or
+    /// [`Reply::Invalid`]). An edit keeps the contact's activities.
+    SaveContact {
+        /// The contact as typed (numbers in any usual form).
+        contact: ContactDraft,
+    },
+    /// Removes a contact (answered with [`Reply::ContactRemoved`] or [`Reply::Invalid`]).
+    RemoveContact {
+        /// The contact's id (named so: `id` is the message's).
+        contact: u64,
+    },
+    /// Imports contacts from a file's text (answered with [`Reply::Imported`]): new numbers
+    /// become contacts, a known number's record is merged into its contact, records that
+    /// cannot be imported are listed with their line or card and why.
+    ImportContacts {
+        /// The file's format.
+        format: ImportFormat,
+        /// The file's text (UTF-8).
+        text: String,
+        /// Only report what would happen; nothing is stored.
+        #[serde(default)]
+        dry_run: bool,
+    },
 }
+
+/// The most rows [`Reply::Contacts`] carries (a search narrows the rest down).
+pub const CONTACTS_LISTED: usize = 1000;
 
 /// How many call records the daemon keeps in memory for [`Request::History`].
 pub const HISTORY_KEPT: usize = 500;
@@ -236,6 +277,28 @@ pub enum Reply {
     Notifications {
         /// The notifications.
         notifications: Vec<NotificationView>,
+    },
+    /// To [`Request::Contacts`]: contacts by name, then leads, newest activity first.
+    Contacts {
+        /// At most [`CONTACTS_LISTED`] of them.
+        contacts: Vec<ContactView>,
+        /// How many matched in all.
+        total: usize,
+    },
+    /// To [`Request::SaveContact`]: the contact as stored (boxed: a reply stays small).
+    ContactSaved {
+        /// With its id.
+        contact: Box<ContactView>,
+    },
+    /// To [`Request::RemoveContact`].
+    ContactRemoved {
+        /// The contact removed.
+        id: u64,
+    },
+    /// To [`Request::ImportContacts`]: what was done, or with `dry_run`, would be done.
+    Imported {
+        /// Added, merged, unchanged, refused (with place and reason).
+        report: ImportReport,
     },
     /// The request could not be served (malformed, unknown item, storage failure).
     Error {
@@ -387,6 +450,37 @@ pub struct NotificationView {
     pub employees: Vec<Extension>,
     /// The one-line text.
     pub text: String,
+}
+
+/// A contact or a lead, as the console lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactView {
+    /// Which of the two.
+    pub kind: ContactKind,
+    /// Its id (contacts and leads are numbered apart).
+    pub id: u64,
+    /// The name (empty for a lead).
+    pub name: String,
+    /// The company.
+    pub company: Option<String>,
+    /// Its numbers, E.164.
+    pub numbers: Vec<PhoneNumber>,
+    /// The responsible employee.
+    pub responsible: Option<Extension>,
+    /// How many activities (calls) it has.
+    pub activities: usize,
+    /// The latest of them.
+    pub last_activity: Option<Activity>,
+}
+
+/// A contact or a lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    /// A known person or company.
+    Contact,
+    /// A number known from a call only.
+    Lead,
 }
 
 /// Something that happened, pushed to subscribers.

@@ -13,6 +13,9 @@
 //!   [`EVENT_BUFFER`]; a connection that falls behind is told with an error reply (id 0) and
 //!   closed. A client that does not read its replies for [`WRITE_TIMEOUT`] is closed. Nothing a
 //!   client does can block the daemon.
+//! - **Contacts go to the SIP loop**, where the router owns the CRM: an import's text is
+//!   parsed on tokio's blocking pool first ([`contacts::prepare`]), the loop decides and
+//!   journals, and the connection writes the audit line (blocking pool) before replying.
 //! - **The socket file**: the parent directory is created; the socket is bound under a
 //!   temporary name, set to 0600 (0660 and the console users' group with
 //!   [`Setup::group`], see [`access`]) and then renamed into place, so it is never reachable
@@ -38,6 +41,7 @@ use tracing::{debug, error, info, warn};
 
 use super::access;
 use super::audit::{AuditLog, Entry};
+use super::contacts::{self, CrmAnswer, CrmRequest};
 use super::core::{Core, Decision};
 use super::protocol::{
     decode_request, encode_line, Event, FieldProblem, Reply, Request, Revision, ServerMessage,
@@ -71,6 +75,8 @@ pub enum SwitchCommand {
     /// Answer a read-only request about the past (history, statistics, voicemail,
     /// notifications; see [`super::history::answer`]).
     Query(Request, oneshot::Sender<Reply>),
+    /// List or change the CRM's contacts (see [`contacts::answer`]).
+    Crm(CrmRequest, oneshot::Sender<CrmAnswer>),
 }
 
 /// The SIP run loop's end of the control side.
@@ -155,6 +161,7 @@ impl ControlServer {
             editor: jobs_tx,
             switch: commands_tx,
             events: events.clone(),
+            audit: AuditLog::new(&setup.data_dir),
         };
         let tasks = vec![
             tokio::spawn(editor.run(jobs)),
@@ -231,6 +238,7 @@ struct Peers {
     editor: mpsc::Sender<Job>,
     switch: mpsc::Sender<SwitchCommand>,
     events: broadcast::Sender<Event>,
+    audit: AuditLog,
 }
 
 async fn accept(listener: UnixListener, peers: Peers) {
@@ -354,6 +362,10 @@ impl Connection {
             | Request::Statistics
             | Request::Voicemail { .. }
             | Request::Notifications { .. } => self.query(request).await,
+            Request::Contacts { .. }
+            | Request::SaveContact { .. }
+            | Request::RemoveContact { .. }
+            | Request::ImportContacts { .. } => self.contacts(request).await,
             Request::Subscribe => {
                 self.subscription = Some(self.peers.events.subscribe());
                 Reply::Subscribed
@@ -395,6 +407,47 @@ impl Connection {
             Ok(Ok(reply)) => reply,
             _ => error("the switch did not answer".into()),
         }
+    }
+
+    /// Has the SIP loop list or change the contacts; an accepted change is audited before
+    /// the reply.
+    async fn contacts(&self, request: Request) -> Reply {
+        let prepared = match request {
+            Request::ImportContacts { .. } => {
+                tokio::task::spawn_blocking(move || contacts::prepare(request))
+                    .await
+                    .ok()
+                    .flatten()
+            }
+            request => contacts::prepare(request),
+        };
+        let Some(action) = prepared else {
+            return error("the import could not be read".into());
+        };
+        let (tx, rx) = oneshot::channel();
+        let ask = CrmRequest {
+            user: self.user.clone(),
+            action,
+        };
+        let sent = tokio::time::timeout(
+            STATUS_TIMEOUT,
+            self.peers.switch.send(SwitchCommand::Crm(ask, tx)),
+        )
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            return error("the switch is busy or not running".into());
+        }
+        let Ok(Ok(answer)) = tokio::time::timeout(STATUS_TIMEOUT, rx).await else {
+            return error("the switch did not answer".into());
+        };
+        if let Some(entry) = answer.audit {
+            let audit = self.peers.audit.clone();
+            let written = tokio::task::spawn_blocking(move || audit.record_crm(&entry)).await;
+            if let Err(e) = written {
+                error!(error = %e, "the contacts' audit line was not written");
+            }
+        }
+        answer.reply
     }
 
     async fn status(&self) -> Reply {

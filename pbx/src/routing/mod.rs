@@ -200,6 +200,18 @@ impl Router {
         &self.crm
     }
 
+    /// Changes the CRM from outside (the control socket), checked against the running
+    /// configuration; what changed comes out as [`Output::Crm`] for the shell to journal.
+    pub fn edit_crm(&mut self, now: DateTime<Utc>, edit: crm::CrmEdit) -> crm::CrmEdited {
+        self.now = self.now.max(now);
+        let config = Arc::clone(&self.config);
+        let (edited, events) = self.crm.edit(edit, &config);
+        for e in events {
+            self.emit(Output::Crm(e));
+        }
+        edited
+    }
+
     /// Calls waiting in a group (ringing members or on hold), in arrival order, with when each
     /// entered the group.
     pub fn waiting(&self, group: &str) -> Vec<(CallId, DateTime<Utc>)> {

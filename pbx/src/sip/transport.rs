@@ -59,6 +59,7 @@ use super::endpoint::{Event, Input, Output};
 use super::registrar::MAX_EXPIRES;
 use super::transaction::Bytes;
 use super::wire::StreamFramer;
+use crate::control::contacts;
 use crate::control::history::{self, History};
 use crate::control::journal::Journal;
 use crate::control::protocol::{Event as ControlEvent, NotificationView};
@@ -472,6 +473,9 @@ fn control(switch: &mut Switch, command: SwitchCommand, shell: Shell<'_>) {
                 },
             );
             let _ = reply.send(answer);
+        }
+        SwitchCommand::Crm(request, reply) => {
+            let _ = reply.send(contacts::answer(switch, request, Utc::now()));
         }
     }
 }

@@ -1,5 +1,16 @@
 //! The on-device CRM: contacts and leads with their activities, and what happens to a call
 //! missed because of the schedule (SPEC §5, the four cases).
+//!
+//! Contacts are added, edited and removed through [`Crm::save`] and [`Crm::remove`] and
+//! imported from CSV or vCard through [`import`] and [`Crm::import`] ([`edit`]); every change
+//! comes back as a [`CrmEvent`] for the shell to journal, replayed at start by [`Crm::apply`].
+
+pub mod edit;
+pub mod import;
+
+pub use edit::{
+    ContactChange, ContactDraft, ContactError, CrmEdit, CrmEdited, ImportReport, Refusal,
+};
 
 use chrono::{DateTime, Utc};
 use firmware_config::entry::{CrmOptions, UnknownCaller};
@@ -96,6 +107,14 @@ pub enum CrmEvent {
     },
     /// A lead was created.
     LeadCreated(Lead),
+    /// A contact was added or edited (its activities are kept from the CRM when it exists:
+    /// they are journalled one by one as [`CrmEvent::ContactActivity`]).
+    ContactSaved(Contact),
+    /// A contact was removed.
+    ContactRemoved {
+        /// The contact.
+        id: u64,
+    },
 }
 
 /// What to do with one missed call: who to notify, the case, and the CRM change.
@@ -115,6 +134,7 @@ pub struct Crm {
     contacts: Vec<Contact>,
     leads: Vec<Lead>,
     next_lead: u64,
+    next_contact: u64,
 }
 
 impl Crm {
@@ -125,19 +145,32 @@ impl Crm {
             .map(|l| l.id.saturating_add(1))
             .max()
             .unwrap_or(1);
+        let next_contact = contacts
+            .iter()
+            .map(|c| c.id.saturating_add(1))
+            .max()
+            .unwrap_or(1);
         Crm {
             contacts,
             leads,
             next_lead,
+            next_contact,
         }
     }
 
-    /// Adds a contact or replaces the one with the same id.
+    /// Adds a contact or replaces the one with the same id, as it is (no checks: see
+    /// [`Crm::save`] for an edit from outside).
     pub fn upsert_contact(&mut self, contact: Contact) {
+        self.next_contact = self.next_contact.max(contact.id.saturating_add(1));
         match self.contacts.iter_mut().find(|c| c.id == contact.id) {
             Some(c) => *c = contact,
             None => self.contacts.push(contact),
         }
+    }
+
+    /// The contact with this id.
+    pub fn contact(&self, id: u64) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.id == id)
     }
 
     /// The contacts.
@@ -221,7 +254,8 @@ impl Crm {
     }
 
     /// Replays one stored change (the shell's CRM journal, at start). A change naming a
-    /// contact or lead that does not exist is ignored; a lead created twice is kept once.
+    /// contact or lead that does not exist is ignored; a lead created twice is kept once; a
+    /// contact saved again keeps the activities it has.
     pub fn apply(&mut self, event: CrmEvent) {
         match event {
             CrmEvent::ContactActivity { id, activity } => {
@@ -240,6 +274,20 @@ impl Crm {
                     self.leads.push(lead);
                 }
             }
+            CrmEvent::ContactSaved(contact) => self.store_contact(contact),
+            CrmEvent::ContactRemoved { id } => self.contacts.retain(|c| c.id != id),
+        }
+    }
+
+    /// Adds `contact`, or replaces the one with its id keeping that one's activities.
+    fn store_contact(&mut self, mut contact: Contact) {
+        self.next_contact = self.next_contact.max(contact.id.saturating_add(1));
+        match self.contacts.iter_mut().find(|c| c.id == contact.id) {
+            Some(c) => {
+                contact.activities = std::mem::take(&mut c.activities);
+                *c = contact;
+            }
+            None => self.contacts.push(contact),
         }
     }
 
