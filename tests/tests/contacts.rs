@@ -6,16 +6,15 @@
 //!
 //! Needs `sipp` on PATH (the provider delivering the call through the trunk).
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use centrala_e2e::bin;
+use centrala_e2e::control::Client;
 use centrala_e2e::pbx::{closed_office_hours, Pbx};
 use centrala_e2e::ports::free_port;
 use centrala_e2e::sipp::Sipp;
+use centrala_e2e::ssh::whoami;
 use firmware_config::bounded::Text;
 use firmware_config::config::Config;
 use firmware_config::entry::{
@@ -27,70 +26,47 @@ use firmware_config::system::Transport;
 use firmware_config::trunk::SipTrunk;
 use serde_json::{json, Value};
 
-/// One request at a time over the control socket, replies matched by id.
-struct Client {
-    read: BufReader<UnixStream>,
-    write: UnixStream,
-    next: u64,
+/// A control-socket client that said hello as `user`.
+fn connect(pbx: &Pbx, user: &str) -> Client {
+    let mut client = Client::connect(&pbx.dir().join("control.sock"));
+    let hello = client.hello(user);
+    assert_eq!(hello["reply"], "hello", "{hello}");
+    client
 }
 
-impl Client {
-    fn connect(pbx: &Pbx, user: &str) -> Client {
-        let path = pbx.dir().join("control.sock");
-        let stream = UnixStream::connect(&path).expect("connect to the control socket");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        let write = stream.try_clone().expect("clone");
-        let mut client = Client {
-            read: BufReader::new(stream),
-            write,
-            next: 1,
-        };
-        let hello = client.ask(json!({"request": "hello", "client": "e2e", "user": user}));
-        assert_eq!(hello["reply"], "hello", "{hello}");
-        client
-    }
+/// Every contact and lead, as `kind name [numbers…] responsible activities` lines.
+fn contacts(client: &mut Client) -> (Value, Vec<String>) {
+    let reply = client.ask(json!({"request": "contacts"}));
+    assert_eq!(reply["reply"], "contacts", "{reply}");
+    let rows = reply["contacts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(reply["total"], rows.len(), "{reply}");
+    let lines = rows
+        .iter()
+        .map(|c| {
+            let numbers: Vec<&str> = c["numbers"]
+                .as_array()
+                .map(|n| n.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            format!(
+                "{} {} [{}] {} {}",
+                c["kind"].as_str().unwrap_or("?"),
+                c["name"].as_str().unwrap_or("?"),
+                numbers.join(" "),
+                c["responsible"].as_str().unwrap_or("-"),
+                c["activities"]
+            )
+        })
+        .collect();
+    (reply, lines)
+}
 
-    fn ask(&mut self, mut request: Value) -> Value {
-        let id = self.next;
-        self.next += 1;
-        request["v"] = json!(1);
-        request["id"] = json!(id);
-        let line = format!("{request}\n");
-        self.write.write_all(line.as_bytes()).expect("write");
-        let mut reply = String::new();
-        self.read.read_line(&mut reply).expect("a reply");
-        let message: Value =
-            serde_json::from_str(&reply).unwrap_or_else(|e| panic!("{e}: {reply}"));
-        assert_eq!(message["id"], id, "{message}");
-        message["reply"].clone()
-    }
-
-    /// Every contact and lead, as `name numbers… responsible activities` lines, sorted.
-    fn contacts(&mut self) -> (Value, Vec<String>) {
-        let reply = self.ask(json!({"request": "contacts"}));
-        assert_eq!(reply["reply"], "contacts", "{reply}");
-        let rows = reply["contacts"].as_array().cloned().unwrap_or_default();
-        assert_eq!(reply["total"], rows.len(), "{reply}");
-        let lines = rows
-            .iter()
-            .map(|c| {
-                let numbers: Vec<&str> = c["numbers"]
-                    .as_array()
-                    .map(|n| n.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                format!(
-                    "{} {} [{}] {} {}",
-                    c["kind"].as_str().unwrap_or("?"),
-                    c["name"].as_str().unwrap_or("?"),
-                    numbers.join(" "),
-                    c["responsible"].as_str().unwrap_or("-"),
-                    c["activities"]
-                )
-            })
-            .collect();
-        (reply, lines)
+/// How the audit log names `user` of this test process (see `control::access`).
+fn audited_as(user: &str) -> String {
+    let login = whoami();
+    if login == user {
+        login
+    } else {
+        format!("{login} (as {user})")
     }
 }
 
@@ -168,7 +144,7 @@ fn contacts_are_imported_listed_kept_and_a_missed_call_is_attached_to_one() {
     let logs = tempfile::tempdir().expect("tempdir");
     let provider_port = free_port();
     let mut pbx = Pbx::start_with(|c| closed_did(c, provider_port));
-    let mut ala = Client::connect(&pbx, "ala");
+    let mut ala = connect(&pbx, "ala");
 
     // The CSV: a dry run reports and stores nothing; then it is imported.
     let csv = pbx.dir().join("kontakty.csv");
@@ -183,7 +159,7 @@ fn contacts_are_imported_listed_kept_and_a_missed_call_is_attached_to_one() {
         dry.contains("line 4 (Błędny): '12ab' is not a phone number"),
         "{dry}"
     );
-    assert_eq!(ala.contacts().1, Vec::<String>::new());
+    assert_eq!(contacts(&mut ala).1, Vec::<String>::new());
     let done = cli_import(&pbx, &csv, &[]);
     assert!(
         done.contains("added 2, merged 0, unchanged 0, refused 1"),
@@ -205,7 +181,7 @@ fn contacts_are_imported_listed_kept_and_a_missed_call_is_attached_to_one() {
     assert_eq!(report["refused"][0]["place"], "card 3", "{reply}");
     assert_eq!(report["refused"][0]["name"], "Bez numeru", "{reply}");
 
-    let (listed, before) = ala.contacts();
+    let (listed, before) = contacts(&mut ala);
     assert_eq!(
         before,
         [
@@ -236,8 +212,8 @@ fn contacts_are_imported_listed_kept_and_a_missed_call_is_attached_to_one() {
         .filter(|e| e["crm"] == true)
         .collect();
     assert_eq!(crm.len(), 2, "{audit}");
-    assert_eq!(crm[0]["by"], "ola");
-    assert_eq!(crm[1]["by"], "ala");
+    assert_eq!(crm[0]["by"], audited_as("ola"));
+    assert_eq!(crm[1]["by"], audited_as("ala"));
     assert!(
         crm[1]["changed"]
             .as_array()
@@ -248,8 +224,8 @@ fn contacts_are_imported_listed_kept_and_a_missed_call_is_attached_to_one() {
     // Kept across a restart.
     drop(ala);
     pbx.restart();
-    let mut ala = Client::connect(&pbx, "ala");
-    assert_eq!(ala.contacts().1, before);
+    let mut ala = connect(&pbx, "ala");
+    assert_eq!(contacts(&mut ala).1, before);
 
     // A call from Jan's number, missed after hours: attached to him, his employee told.
     Sipp::new("provider_uac_refused.xml", provider_port, logs.path())
@@ -265,7 +241,7 @@ fn contacts_are_imported_listed_kept_and_a_missed_call_is_attached_to_one() {
     let reply = ala.ask(json!({"request": "notifications", "limit": 5}));
     let last = &reply["notifications"][0];
     assert_eq!(last["employees"], json!(["102"]), "{reply}");
-    let (listed, after) = ala.contacts();
+    let (listed, after) = contacts(&mut ala);
     assert_eq!(
         after[0],
         "contact Jan Kowalski [+48601234567 +48221112233] 102 1"

@@ -53,6 +53,10 @@ pub enum Action {
     DayOff,
     /// Give every open weekday the selected weekday's hours.
     CopyHours,
+    /// Search the list (contacts).
+    Search,
+    /// Import from a file (contacts).
+    Import,
     /// A typed character.
     Char(char),
     /// Delete the character before the cursor.
@@ -157,6 +161,8 @@ fn letter(c: char) -> Option<Action> {
         'n' => Action::NightSwitch,
         'o' => Action::DayOff,
         'w' => Action::CopyHours,
+        '/' => Action::Search,
+        'i' => Action::Import,
         'c' => Action::Calendar,
         'v' => Action::View,
         'm' => Action::Missed,

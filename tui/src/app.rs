@@ -5,6 +5,7 @@
 //! given in [`App::now`]. The screens draw this state (`ui`).
 
 mod calendar;
+mod contacts;
 mod create;
 mod delete;
 mod editors;
@@ -26,6 +27,9 @@ use crate::action::{Action, Mode};
 use crate::describe::Change;
 
 pub use calendar::{parse_time, Calendar, Day, Hour, View as CalendarView, DAYS};
+pub use contacts::{
+    format_of, report_line, ContactForm, ContactRow, Contacts, ContactsView, PendingImport,
+};
 pub use create::NewKind;
 pub use delete::key_words;
 pub use editors::{Editor, GroupRow, ItemEditor, ScheduleRow};
@@ -40,6 +44,18 @@ pub use system::{OutboundRow, Section, SystemRow, WebhookRow};
 pub enum Command {
     /// Send this request to the daemon.
     Send(Request),
+    /// Read this file (contacts to import) and hand it to [`App::on_file`].
+    ReadFile(String),
+}
+
+impl Command {
+    /// The request to send, if this is one.
+    pub fn request(&self) -> Option<&Request> {
+        match self {
+            Command::Send(r) => Some(r),
+            Command::ReadFile(_) => None,
+        }
+    }
 }
 
 /// The console's screens, in tab order.
@@ -59,11 +75,13 @@ pub enum Tab {
     History,
     /// System settings, outside-call limits, the webhook.
     System,
+    /// The CRM's contacts and leads.
+    Contacts,
 }
 
 impl Tab {
     /// Every tab, in order (a new tab is added here, to [`Tab::KEYS`] and to `title`).
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Dashboard,
         Tab::Employees,
         Tab::Groups,
@@ -71,13 +89,14 @@ impl Tab {
         Tab::Entries,
         Tab::History,
         Tab::System,
+        Tab::Contacts,
     ];
 
     /// The number of tabs.
     pub const COUNT: usize = Tab::ALL.len();
 
     /// The digit keys of the tabs, as the help bar names them.
-    pub const KEYS: &'static str = "1-7/Tab";
+    pub const KEYS: &'static str = "1-8/Tab";
 
     /// The tab's title.
     pub fn title(self) -> &'static str {
@@ -89,6 +108,7 @@ impl Tab {
             Tab::Entries => "Entries",
             Tab::History => "History",
             Tab::System => "System",
+            Tab::Contacts => "Contacts",
         }
     }
 
@@ -200,6 +220,8 @@ pub struct App {
     pub calendar: Option<Calendar>,
     /// The History tab.
     pub history: History,
+    /// The Contacts tab.
+    pub contacts: Contacts,
     /// The status line.
     pub note: Option<Note>,
     /// True once the administrator asked to leave.
@@ -227,6 +249,7 @@ impl App {
             overlay: None,
             calendar: None,
             history: History::new(),
+            contacts: Contacts::new(),
             note: None,
             quit: false,
             rebase_on_reload: false,
@@ -303,6 +326,10 @@ impl App {
             | Reply::Notifications { .. } => {
                 self.history.on_reply(&reply);
             }
+            Reply::Contacts { .. }
+            | Reply::ContactSaved { .. }
+            | Reply::ContactRemoved { .. }
+            | Reply::Imported { .. } => return self.on_contacts_reply(request, reply),
             Reply::Saved { revision } => return self.saved(request, revision),
             Reply::Conflict { current, changed } => {
                 self.say(
@@ -383,6 +410,7 @@ impl App {
             Tab::Entries => c.entry_points.len(),
             Tab::History => 0,
             Tab::System => Section::ALL.len(),
+            Tab::Contacts => self.contacts.rows.len(),
         }
     }
 
@@ -450,6 +478,11 @@ impl App {
                 return commands;
             }
         }
+        if self.tab == Tab::Contacts {
+            if let Some(commands) = self.contacts_action(action) {
+                return commands;
+            }
+        }
         match action {
             Action::Up => self.selected[tab] = self.selected[tab].saturating_sub(1),
             Action::Down => {
@@ -486,12 +519,13 @@ impl App {
 
     /// Shows `tab`; the History tab asks for its view each time it is shown.
     fn show(&mut self, tab: Tab) -> Vec<Command> {
-        let came = tab == Tab::History && self.tab != Tab::History;
+        let came = tab != self.tab;
         self.tab = tab;
-        if came {
-            return vec![Command::Send(self.history.refetch())];
+        match tab {
+            Tab::History if came => vec![Command::Send(self.history.refetch())],
+            Tab::Contacts if came => self.contacts_shown(),
+            _ => Vec::new(),
         }
-        Vec::new()
     }
 
     /// The History tab's own keys (`None`: not one of them).

@@ -134,11 +134,34 @@ fn handle(client: &mut Client, app: &mut App, input: Input) {
     send(client, app, commands);
 }
 
+/// Carries out the app's commands: requests go to the daemon, files are read (and what the
+/// app makes of them is carried out in turn).
 fn send(client: &mut Client, app: &mut App, commands: Vec<Command>) {
-    for Command::Send(request) in commands {
-        if let Err(e) = client.send(request) {
-            app.on_closed(&e.to_string());
-            return;
+    let mut queue = std::collections::VecDeque::from(commands);
+    while let Some(command) = queue.pop_front() {
+        match command {
+            Command::Send(request) => {
+                if let Err(e) = client.send(request) {
+                    app.on_closed(&e.to_string());
+                    return;
+                }
+            }
+            Command::ReadFile(path) => queue.extend(app.on_file(&path, read_import(&path))),
         }
     }
+}
+
+/// The largest file imported at once: its text, escaped in JSON, must fit one protocol line.
+const MAX_IMPORT: u64 = 512 * 1024;
+
+/// A file of contacts as text, or why not.
+fn read_import(path: &str) -> Result<String, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > MAX_IMPORT {
+        return Err(format!(
+            "{size} bytes is over {MAX_IMPORT}: split it, or use `centrala contacts import`"
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text: save it as UTF-8".to_string())
 }

@@ -265,3 +265,62 @@ pub fn settings_app() -> App {
     type_text(&mut app, "7");
     app
 }
+
+/// Two contacts and a lead, as the daemon lists them.
+pub fn contacts() -> Vec<pbx::control::protocol::ContactView> {
+    use firmware_config::number::{Extension, PhoneNumber};
+    use pbx::control::protocol::{ContactKind, ContactView};
+    let number = |n: &str| PhoneNumber::parse_international(n).expect("a number");
+    let call = pbx::routing::crm::Activity {
+        at: "2026-01-03T17:30:00Z".parse().expect("a time"),
+        entry: Some("entry-0".into()),
+        note: "missed call after hours".into(),
+    };
+    vec![
+        ContactView {
+            kind: ContactKind::Contact,
+            id: 1,
+            name: "Jan Kowalczyk".into(),
+            company: Some("Budimex".into()),
+            numbers: vec![number("+48601234567"), number("+48221234567")],
+            responsible: Some(Extension::parse("1001").expect("an extension")),
+            activities: 2,
+            last_activity: Some(call.clone()),
+        },
+        ContactView {
+            kind: ContactKind::Contact,
+            id: 2,
+            name: "Maria Zając".into(),
+            company: None,
+            numbers: vec![number("+48501000111")],
+            responsible: None,
+            activities: 0,
+            last_activity: None,
+        },
+        ContactView {
+            kind: ContactKind::Lead,
+            id: 7,
+            name: String::new(),
+            company: None,
+            numbers: vec![number("+48698765432")],
+            responsible: None,
+            activities: 1,
+            last_activity: Some(call),
+        },
+    ]
+}
+
+/// [`loaded`] on the Contacts tab with [`contacts`] listed.
+pub fn contacts_app() -> App {
+    let mut app = loaded();
+    type_text(&mut app, "8");
+    let rows = contacts();
+    app.on_reply(
+        &Request::Contacts { search: None },
+        Reply::Contacts {
+            total: rows.len(),
+            contacts: rows,
+        },
+    );
+    app
+}

@@ -620,6 +620,7 @@ impl App {
             }
             PickFor::Destination | PickFor::EntrySchedule => self.pick_for_entry(purpose, key)?,
             PickFor::EntrySource => self.pick_entry_source(key)?,
+            PickFor::Responsible => self.pick_responsible_key(key)?,
         }
         Ok(())
     }

@@ -86,6 +86,12 @@ pub enum InputFor {
     EntryNumber,
     /// An entry point's DID on a trunk (the trunk's name).
     EntryDid(String),
+    /// The contacts' search text.
+    ContactSearch,
+    /// A field of the contact form.
+    ContactField(super::contacts::ContactRow),
+    /// The file contacts are imported from.
+    ImportPath,
     /// A field of the system settings.
     System(SystemRow),
     /// An outside-call limit, or a new blocked prefix (`Blocked`).
@@ -182,6 +188,8 @@ pub enum PickFor {
     EntrySchedule,
     /// Where an entry point's calls come from.
     EntrySource,
+    /// A contact's responsible employee.
+    Responsible,
 }
 
 impl App {
@@ -278,6 +286,11 @@ impl App {
     fn submit(&mut self, input: &Input) -> Result<Vec<Command>, String> {
         if let InputFor::NightSwitch(name) = &input.purpose {
             return self.night_switch(name, &input.text);
+        }
+        if let InputFor::ContactSearch | InputFor::ContactField(_) | InputFor::ImportPath =
+            &input.purpose
+        {
+            return self.edit_contact_field(&input.purpose, &input.text);
         }
         self.edit_field(&input.purpose, &input.text)?;
         Ok(Vec::new())

@@ -7,8 +7,8 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::app::{
-    App, Calendar, Editor, EmployeeRow, GroupRow, OutboundRow, Overlay, Pane, ScheduleRow,
-    SystemRow, Tab, WebhookRow,
+    App, Calendar, ContactsView, Editor, EmployeeRow, GroupRow, OutboundRow, Overlay, Pane,
+    ScheduleRow, SystemRow, Tab, WebhookRow,
 };
 
 /// A key and what it does.
@@ -55,7 +55,30 @@ pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
             ("Esc", "close"),
         ],
         (None, None) if app.tab == Tab::History => history_keys(app.history.pane),
+        (None, None) if app.tab == Tab::Contacts => contacts_keys(&app.contacts.view),
         (None, None) => list_keys(app.tab),
+    }
+}
+
+fn contacts_keys(view: &ContactsView) -> Vec<Key> {
+    match view {
+        ContactsView::List => vec![
+            (Tab::KEYS, "screens"),
+            ("/", "search"),
+            ("a", "add"),
+            ("Enter", "edit"),
+            ("x", "delete"),
+            ("i", "import"),
+            ("q", "quit"),
+        ],
+        ContactsView::Form(_) => vec![
+            ("↑↓", "move"),
+            ("Enter", "edit"),
+            ("s", "save"),
+            ("Esc", "close"),
+        ],
+        ContactsView::Report(_) => vec![("Enter", "import"), ("Esc", "import nothing")],
+        ContactsView::Remove { .. } => vec![("Enter", "delete"), ("Esc", "keep it")],
     }
 }
 
@@ -159,6 +182,7 @@ fn list_keys(tab: Tab) -> Vec<Key> {
         Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("a", "add")]),
         Tab::Schedules => keys.extend([("Enter", "edit"), ("a", "add"), ("n", "night switch")]),
         Tab::System => keys.extend([("↑↓", "section"), ("Enter", "edit")]),
+        Tab::Contacts => {}
     }
     if matches!(
         tab,

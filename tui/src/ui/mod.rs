@@ -4,6 +4,7 @@
 //! screens read on dark and light terminals alike; everything fits 80×24.
 
 mod calendar;
+mod contacts;
 mod dashboard;
 mod editors;
 mod employee;
@@ -100,11 +101,17 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
     let spans = if wide(&roomy, revision.len()) {
         roomy
     } else {
-        [TabStyle::Tight, TabStyle::Cut(4), TabStyle::Cut(1)]
-            .into_iter()
-            .map(|s| tab_spans(app, s))
-            .find(|spans| wide(spans, 0))
-            .unwrap_or_default()
+        [
+            TabStyle::Tight,
+            TabStyle::Cut(6),
+            TabStyle::Cut(5),
+            TabStyle::Cut(4),
+            TabStyle::Cut(1),
+        ]
+        .into_iter()
+        .map(|s| tab_spans(app, s))
+        .find(|spans| wide(spans, 0))
+        .unwrap_or_default()
     };
     let room = wide(&spans, revision.len() + 1);
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -141,6 +148,7 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
         (None, Tab::Entries) => lists::entries(frame, area, app),
         (None, Tab::History) => history::draw(frame, area, app),
         (None, Tab::System) => system::draw(frame, area, app),
+        (None, Tab::Contacts) => contacts::draw(frame, area, app),
     }
 }
 

@@ -70,7 +70,7 @@ fn not_deleted(frame: &mut Frame, area: Rect, title: &str, reasons: &[String], c
     popup(frame, area, "Not deleted", lines, bad());
 }
 
-fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, border: Style) {
+pub(super) fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, border: Style) {
     let width = area.width.saturating_sub(4).min(76);
     let inner = usize::from(width.saturating_sub(2)).max(1);
     let wrapped: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();

@@ -6,7 +6,10 @@ use crate::app::{App, Command, Tab};
 use crate::testing::{group_stats, loaded, notifications, press, records, type_text};
 
 fn sent(commands: &[Command]) -> Vec<Request> {
-    commands.iter().map(|Command::Send(r)| r.clone()).collect()
+    commands
+        .iter()
+        .filter_map(|c| c.request().cloned())
+        .collect()
 }
 
 fn calls(missed_only: bool, group: Option<&str>) -> Request {
