@@ -1,5 +1,7 @@
 //! Analog telephone lines (FXO ports): the line state machine ([`fxo`]), sans-IO and fed the
-//! time, and the line's audio through ALSA on a thread of its own ([`alsa_pcm`]).
+//! time, the line's audio through ALSA on a thread of its own ([`alsa_pcm`]), and the socket
+//! signalling backend ([`signal_socket`]).
 
 pub mod alsa_pcm;
 pub mod fxo;
+pub mod signal_socket;
