@@ -1,0 +1,1 @@
+//! Echo canceller (placeholder while fsk.rs is brought up).
