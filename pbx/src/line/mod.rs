@@ -1,6 +1,7 @@
 //! Analog telephone lines (FXO ports): the line state machine ([`fxo`]), sans-IO and fed the
-//! time; the line's audio through ALSA on a thread of its own ([`alsa_pcm`]); the GPIO ([`gpio`]) and socket
-//! signalling backend ([`signal_socket`]); and the telephony DSP the line uses ([`dsp`]).
+//! time; the line's audio through ALSA on a thread of its own ([`alsa_pcm`]); the signalling
+//! backends, GPIO ([`gpio`]) and a local socket ([`signal_socket`]); and the telephony DSP the
+//! line uses ([`dsp`]).
 
 pub mod alsa_pcm;
 pub mod dsp;
