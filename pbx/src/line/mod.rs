@@ -1,8 +1,9 @@
 //! Analog telephone lines (FXO ports): the line state machine ([`fxo`]), sans-IO and fed the
 //! time; the line's audio through ALSA on a thread of its own ([`alsa_pcm`]); the signalling
-//! backends, GPIO ([`gpio`]) and a local socket ([`signal_socket`]); and the telephony DSP the
-//! line uses ([`dsp`]).
+//! backends, GPIO ([`gpio`]), ALSA control switches ([`alsa_ctl`]) and a local socket
+//! ([`signal_socket`]); and the telephony DSP the line uses ([`dsp`]).
 
+pub mod alsa_ctl;
 pub mod alsa_pcm;
 pub mod dsp;
 pub mod fxo;
