@@ -5,6 +5,7 @@
 
 pub mod alsa_ctl;
 pub mod alsa_pcm;
+pub mod caller;
 pub mod dsp;
 pub mod fxo;
 pub mod gpio;
