@@ -7,6 +7,7 @@ pub mod contacts_cmd;
 pub mod control;
 pub mod daemon;
 pub mod explain_cmd;
+pub mod line;
 pub mod media;
 pub mod notify;
 pub mod routing;
