@@ -20,7 +20,10 @@
 //!   limits.
 //! - **Energy share** (talk-off): the two tones carry at least 70 % of the window's energy.
 //! - **Second harmonics** (talk-off): each at least 6 dB below its fundamental. Voices and
-//!   instruments are rich in harmonics; a DTMF pair is two clean sines.
+//!   instruments are rich in harmonics; a DTMF pair is two clean sines. And the column tone
+//!   must not be the row tone's exact octave (within 1 %): '2', '6' and 'C' lie 4 % from an
+//!   octave, so a voice at 684 Hz with a strong second harmonic could pass for '2' in the
+//!   1.5–3.5 % zone; real pairs within ±1.5 % stay 1.3 % or more away from an octave.
 //!
 //! Valid windows make a candidate; its edges are then located to the sample from how much of
 //! the edge block each tone fills, so durations are measured, not counted in blocks. A digit
@@ -63,6 +66,9 @@ const WINDOW: usize = 4;
 const HISTORY: usize = 16;
 /// Filters: 8 fundamentals, then their second harmonics.
 const BINS: usize = 16;
+
+/// A column tone this close (fraction) to twice the row tone is the row's harmonic.
+const OCTAVE_GUARD: f32 = 0.01;
 
 /// Coverage (fraction of a block a tone fills) above which a block counts as "on".
 const ON: f32 = 0.5;
@@ -554,8 +560,13 @@ impl DtmfDetector {
         let col = strongest(&nominal[4..8], self.th.group)?;
         let key = Key { row, col };
         let [r, c] = key.bins();
-        let low = self.follow(&window, r)?;
-        let high = self.follow(&window, c)?;
+        let mut low = self.follow(&window, r)?;
+        let mut high = self.follow(&window, c)?;
+        // The phase turn is ambiguous by whole turns per block: a strong component 200 Hz
+        // (or a multiple) away from a bin looks on frequency to `follow`. The 20 ms DFT at
+        // nominal frequency does not alias, so take the smaller of the two measures.
+        low.power = low.power.min(window_power(nominal[r], low.turn));
+        high.power = high.power.min(window_power(nominal[c], high.turn));
         let th = &self.th;
         let level_ok = low.power >= th.min_power && high.power >= th.min_power;
         let twist_ok = high.power <= low.power * th.high_over_low
@@ -563,7 +574,12 @@ impl DtmfDetector {
         let share_ok = low.power + high.power >= th.share * mean;
         let harmonics_ok = nominal[r + 8] <= th.harmonic * nominal[r]
             && nominal[c + 8] <= th.harmonic * nominal[c];
-        (level_ok && twist_ok && share_ok && harmonics_ok).then_some(Tones {
+        // A voice or instrument whose fundamental sits near a row frequency puts its
+        // second harmonic near a column one ('2', '6', 'C' lie 4 % from an octave). Real
+        // pairs within ±1.5 % stay at least 1.3 % away from an exact octave.
+        let (f_low, f_high) = (actual(r, low.turn), actual(c, high.turn));
+        let octave_ok = (f_high - 2.0 * f_low).abs() > OCTAVE_GUARD * f_high;
+        (level_ok && twist_ok && share_ok && harmonics_ok && octave_ok).then_some(Tones {
             key,
             refs: [low.per_block, high.per_block],
             turns: [low.turn, high.turn],
@@ -618,6 +634,20 @@ impl DtmfDetector {
     }
 }
 
+/// The mean power of a tone from its window DFT at the nominal frequency (|X|²), the tone
+/// being off nominal by a phase turn of `turn` per block: the window's own response
+/// |sin(ΔN/2) / (N·sin(Δ/2))| undone.
+fn window_power(norm_sqr: f32, turn: f32) -> f32 {
+    let n = (WINDOW * BLOCK) as f32;
+    let half = turn / BLOCK as f32 / 2.0;
+    let response = if half.abs() < 1e-6 {
+        1.0
+    } else {
+        ((half * n).sin() / (n * half.sin())).abs()
+    };
+    2.0 * norm_sqr / (n * n * response.max(0.1).powi(2))
+}
+
 /// One tone as [`DtmfDetector::follow`] measures it.
 struct Followed {
     /// Mean power (mean square).
@@ -659,6 +689,11 @@ fn bin_freq(i: usize) -> f32 {
     } else {
         f
     }
+}
+
+/// The actual frequency of the tone near bin `i`, from its phase turn per block.
+fn actual(i: usize, turn: f32) -> f32 {
+    bin_freq(i) + turn * SAMPLE_RATE as f32 / (TAU * BLOCK as f32)
 }
 
 fn omega(freq: f32) -> f32 {

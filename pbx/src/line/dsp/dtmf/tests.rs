@@ -449,3 +449,21 @@ fn frames_of_any_length_give_the_same_events() {
     assert_eq!(whole, odd);
     assert_eq!(det.position(), (x.len() + 8000) as u64 / 40 * 40);
 }
+
+#[test]
+fn no_talk_off_on_a_gliding_harmonic_voice() {
+    // A voice-like buzz: fundamental gliding 80-160 Hz, eight harmonics, some noise.
+    let mut rng = Rng::new(12);
+    let x: Vec<f32> = (0..ms(60_000.0))
+        .map(|n| {
+            let t = n as f32 / 8000.0;
+            let f0 = 120.0 + 40.0 * (TAU * 0.3 * t).sin();
+            let voice: f32 = (1..=8)
+                .map(|h| (TAU * f0 * h as f32 * t).sin() / h as f32)
+                .sum();
+            3000.0 * voice + 800.0 * (rng.uniform() - 0.5)
+        })
+        .collect();
+    let events = decode(&to_i16(&x));
+    assert_eq!(digits(&events), "", "{events:?}");
+}
