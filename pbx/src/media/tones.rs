@@ -1,39 +1,13 @@
 //! Call progress tones: the ringback tone of each country's tone plan (ITU-T E.180 and its
-//! supplement), synthesised once per country as one full cadence to loop.
+//! supplement), synthesised once per country as one full cadence to loop. The plans
+//! themselves are shared with the analog lines' tone detector ([`crate::line::dsp::tones`]).
 
 use std::sync::OnceLock;
 
 use firmware_config::system::ToneCountry;
 
 use super::player::{Clip, SAMPLE_RATE};
-
-/// A tone plan's ringback: frequencies mixed together, and on/off times in milliseconds.
-struct Cadence {
-    freqs: &'static [f32],
-    /// (on, off) pairs making one period.
-    steps: &'static [(u32, u32)],
-}
-
-/// The ringback cadence of a country.
-fn cadence(country: ToneCountry) -> Cadence {
-    match country {
-        // 425 Hz, 1 s on, 4 s off.
-        ToneCountry::PL | ToneCountry::DE => Cadence {
-            freqs: &[425.0],
-            steps: &[(1000, 4000)],
-        },
-        // 400 + 450 Hz, 0.4 on 0.2 off 0.4 on 2.0 off.
-        ToneCountry::GB => Cadence {
-            freqs: &[400.0, 450.0],
-            steps: &[(400, 200), (400, 2000)],
-        },
-        // 440 + 480 Hz, 2 s on 4 s off.
-        ToneCountry::US => Cadence {
-            freqs: &[440.0, 480.0],
-            steps: &[(2000, 4000)],
-        },
-    }
-}
+use crate::line::dsp::tones::{plan, ToneSpec};
 
 /// Peak amplitude of the whole tone (about −10 dBm0 when single, shared between the
 /// frequencies of a dual tone).
@@ -52,7 +26,7 @@ pub fn ringback(country: ToneCountry) -> Clip {
         ToneCountry::US => 3,
     };
     CLIPS[slot]
-        .get_or_init(|| Clip::from_samples(&render(&cadence(country))))
+        .get_or_init(|| Clip::from_samples(&render(&plan(country).ringback)))
         .clone()
 }
 
@@ -60,10 +34,10 @@ fn samples(ms: u32) -> usize {
     (ms * SAMPLE_RATE / 1000) as usize
 }
 
-fn render(cadence: &Cadence) -> Vec<i16> {
+fn render(tone: &ToneSpec) -> Vec<i16> {
     let mut out = Vec::new();
-    for (on, off) in cadence.steps {
-        burst(cadence.freqs, samples(*on), &mut out);
+    for (on, off) in tone.cadence {
+        burst(tone.freqs, samples(*on), &mut out);
         out.resize(out.len() + samples(*off), 0);
     }
     out

@@ -1,8 +1,8 @@
 //! The analog line's DSP, per 20 ms frame (160 samples at 8 kHz). A plain `main`:
 //!
 //! ```text
-//! cargo bench -p pbx --bench line_dsp
-//! SECONDS=30 cargo bench -p pbx --bench line_dsp     # longer echo-canceller run
+//! cargo bench -p pbx --bench line_callerid
+//! SECONDS=30 cargo bench -p pbx --bench line_callerid     # longer echo-canceller run
 //! ```
 //!
 //! Reported: CPU time per 20 ms frame for the FSK caller-ID receiver (Bell 202 MDMF at
