@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need, checks formatting and lints, runs the unit
 # and end-to-end tests, cross-builds all binaries for the two ARM targets and runs the
-# configuration crate's tests under qemu for both (so an endianness or 32-bit bug fails).
+# configuration crate's tests and the analog lines' DSP tests under qemu for both (so an
+# endianness, 32-bit or floating-point difference fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -22,4 +23,6 @@ for target in aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf; do
   cargo build --workspace --bins --target "$target"
   step "firmware-config tests under qemu ($target)"
   timeout 1800 cargo test -p firmware-config --target "$target"
+  step "line DSP tests under qemu ($target)"
+  timeout 1800 cargo test -p pbx --lib --target "$target" line::dsp
 done
