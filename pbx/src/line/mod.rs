@@ -1,7 +1,9 @@
 //! Analog telephone lines (FXO ports): the line state machine ([`fxo`]), sans-IO and fed the
 //! time; the line's audio through ALSA on a thread of its own ([`alsa_pcm`]); the signalling
 //! backends, GPIO ([`gpio`]), ALSA control switches ([`alsa_ctl`]) and a local socket
-//! ([`signal_socket`]); and the telephony DSP the line uses ([`dsp`]).
+//! ([`signal_socket`]); the telephony DSP the line uses ([`dsp`]); a port joining the state
+//! machine with its DSP, clocked by the line's own audio ([`port`]); and the caller as the
+//! router takes it ([`caller`]).
 
 pub mod alsa_ctl;
 pub mod alsa_pcm;
@@ -9,4 +11,5 @@ pub mod caller;
 pub mod dsp;
 pub mod fxo;
 pub mod gpio;
+pub mod port;
 pub mod signal_socket;
