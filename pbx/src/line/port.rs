@@ -7,7 +7,9 @@
 //! (V.23, or Bell 202 on US lines) and the DTMF receiver (DTMF caller ID, `A…C` / `D…#`) read
 //! the audio. Off hook, the tone detector reports dial, busy, reorder and ringback to the
 //! state machine, and DTMF the far end sends is reported as digits. Digits to dial are
-//! generated into the playback audio ([`Port::playback`]).
+//! generated into the playback audio ([`Port::playback`]). What is played is remembered
+//! ([`Port::played`]) so the echo of it can be taken out of what the line sends the call
+//! ([`Port::clean`], see [`EchoPath`]).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -20,6 +22,7 @@ use super::dsp::dtmf::{DialParams, DtmfDetector, DtmfEvent, DtmfGenerator, DtmfL
 use super::dsp::fsk::{FskConfig, FskStandard};
 use super::dsp::tones::{ToneDetector, ToneEvent, ToneKind};
 use super::dsp::SAMPLE_RATE;
+use super::echo_path::{EchoPath, BULK_DELAY};
 use super::fxo::{EndReason, Fxo, Heard, Input, LineCaller, Output};
 use super::signal_socket::SignalEvent;
 use crate::routing::Caller;
@@ -59,6 +62,7 @@ pub struct Port {
     tones: ToneDetector,
     dialler: DtmfGenerator,
     caller_id: Option<CallerId>,
+    echo: EchoPath,
     out: VecDeque<PortOutput>,
 }
 
@@ -81,6 +85,7 @@ impl Port {
             tones: ToneDetector::new(country),
             dialler: DtmfGenerator::new(DialParams::default()),
             caller_id: None,
+            echo: EchoPath::new(BULK_DELAY),
             out: VecDeque::new(),
         };
         port.drain();
@@ -148,6 +153,21 @@ impl Port {
         }
         self.dialler.fill(out);
         true
+    }
+
+    /// `frame` was written to the line (digits or the call's audio).
+    pub fn played(&mut self, frame: &[i16]) {
+        self.echo.played(frame);
+    }
+
+    /// The captured `frame` as the call should hear it: without the echo of what was played.
+    pub fn clean(&mut self, captured: &[i16], out: &mut [i16]) {
+        self.echo.clean(captured, out);
+    }
+
+    /// The echo canceller's ERLE now, in dB (for the diagnostics).
+    pub fn erle_db(&self) -> Option<f32> {
+        self.echo.erle_db()
     }
 
     /// The next thing for the shell to do.
