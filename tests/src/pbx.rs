@@ -128,6 +128,54 @@ pub fn closed_office_hours(
     schedule
 }
 
+/// Trunk "carrier" at 127.0.0.1:`port` (UDP, user trunk-user / trunk-secret), registering or
+/// not.
+pub fn carrier(port: u16, register: bool) -> firmware_config::trunk::SipTrunk {
+    firmware_config::trunk::SipTrunk {
+        name: text("carrier"),
+        host: text("127.0.0.1"),
+        port,
+        transport: Transport::Udp,
+        username: text("trunk-user"),
+        password: text("trunk-secret"),
+        register,
+        register_expiry_secs: 60,
+        caller_id: None,
+    }
+}
+
+/// [`carrier`] at `port` (not registering) delivering +48 22 123 45 67 to the entry point
+/// "direct-line", which follows "office-hours" — forced closed for a day, hanging up after
+/// hours — and looks callers up, creating a lead for an unknown one; its calls go to "office".
+pub fn closed_did(config: &mut Config, port: u16) {
+    use firmware_config::entry::{
+        CrmOptions, Destination, EntryPoint, EntrySource, TrunkDid, UnknownCaller,
+    };
+    config
+        .trunks
+        .push(carrier(port, false))
+        .expect("room for a trunk");
+    closed_office_hours(config, firmware_config::schedule::AfterHours::HangUp);
+    let entry = EntryPoint {
+        name: text("direct-line"),
+        source: EntrySource::TrunkDid(TrunkDid {
+            trunk: text("carrier"),
+            did: firmware_config::number::PhoneNumber::parse("+48221234567", None).expect("number"),
+        }),
+        destination: Destination::Group(text("office")),
+        schedule: Some(text("office-hours")),
+        hold_music: None,
+        crm: CrmOptions {
+            lookup: true,
+            unknown_caller: UnknownCaller::CreateLead,
+        },
+    };
+    config
+        .entry_points
+        .push(entry)
+        .expect("room for an entry point");
+}
+
 /// The queue group called `name`; panics if there is none.
 pub fn group_mut<'a>(config: &'a mut Config, name: &str) -> &'a mut QueueGroup {
     config

@@ -11,19 +11,10 @@ use std::process::Command;
 
 use centrala_e2e::bin;
 use centrala_e2e::control::Client;
-use centrala_e2e::pbx::{closed_office_hours, Pbx};
+use centrala_e2e::pbx::{closed_did, Pbx};
 use centrala_e2e::ports::free_port;
 use centrala_e2e::sipp::Sipp;
 use centrala_e2e::ssh::whoami;
-use firmware_config::bounded::Text;
-use firmware_config::config::Config;
-use firmware_config::entry::{
-    CrmOptions, Destination, EntryPoint, EntrySource, TrunkDid, UnknownCaller,
-};
-use firmware_config::number::PhoneNumber;
-use firmware_config::schedule::AfterHours;
-use firmware_config::system::Transport;
-use firmware_config::trunk::SipTrunk;
 use serde_json::{json, Value};
 
 /// A control-socket client that said hello as `user`.
@@ -68,43 +59,6 @@ fn audited_as(user: &str) -> String {
     } else {
         format!("{login} (as {user})")
     }
-}
-
-fn text<const N: usize>(s: &str) -> Text<N> {
-    Text::new(s).unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
-}
-
-/// Trunk "carrier" at 127.0.0.1:`port` delivering +48 22 123 45 67 to "direct-line", closed
-/// for a day (hang up), caller lookup on; its calls go to the "office" group.
-fn closed_did(config: &mut Config, port: u16) {
-    let trunk = SipTrunk {
-        name: text("carrier"),
-        host: text("127.0.0.1"),
-        port,
-        transport: Transport::Udp,
-        username: text("trunk-user"),
-        password: text("trunk-secret"),
-        register: false,
-        register_expiry_secs: 60,
-        caller_id: None,
-    };
-    config.trunks.push(trunk).expect("room for a trunk");
-    closed_office_hours(config, AfterHours::HangUp);
-    let entry = EntryPoint {
-        name: text("direct-line"),
-        source: EntrySource::TrunkDid(TrunkDid {
-            trunk: text("carrier"),
-            did: PhoneNumber::parse("+48221234567", None).expect("number"),
-        }),
-        destination: Destination::Group(text("office")),
-        schedule: Some(text("office-hours")),
-        hold_music: None,
-        crm: CrmOptions {
-            lookup: true,
-            unknown_caller: UnknownCaller::CreateLead,
-        },
-    };
-    config.entry_points.push(entry).expect("room for an entry");
 }
 
 /// `centrala contacts import FILE ARGS…` against the test's store; its standard output.

@@ -10,63 +10,9 @@
 //! Needs `sipp` and `baresip` on PATH (`scripts/setup.sh` installs them).
 
 use centrala_e2e::baresip::{AnswerMode, Phone, PhoneConfig};
-use centrala_e2e::pbx::{closed_office_hours, Pbx};
+use centrala_e2e::pbx::{closed_did, Pbx};
 use centrala_e2e::ports::free_port;
 use centrala_e2e::sipp::Sipp;
-use firmware_config::bounded::Text;
-use firmware_config::config::Config;
-use firmware_config::entry::{
-    CrmOptions, Destination, EntryPoint, EntrySource, TrunkDid, UnknownCaller,
-};
-use firmware_config::number::PhoneNumber;
-use firmware_config::schedule::AfterHours;
-use firmware_config::system::Transport;
-use firmware_config::trunk::SipTrunk;
-
-fn text<const N: usize>(s: &str) -> Text<N> {
-    Text::new(s).unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
-}
-
-fn number(s: &str) -> PhoneNumber {
-    PhoneNumber::parse(s, None).expect("number")
-}
-
-/// Trunk "carrier" at 127.0.0.1:`port` delivering +48 22 123 45 67 to "direct-line", which
-/// follows "office-hours" — forced closed for a day, hanging up after hours — and creates a
-/// lead for an unknown caller; its calls go to the "office" group.
-fn closed_did(config: &mut Config, port: u16) {
-    let trunk = SipTrunk {
-        name: text("carrier"),
-        host: text("127.0.0.1"),
-        port,
-        transport: Transport::Udp,
-        username: text("trunk-user"),
-        password: text("trunk-secret"),
-        register: false,
-        register_expiry_secs: 60,
-        caller_id: None,
-    };
-    config.trunks.push(trunk).expect("room for a trunk");
-    closed_office_hours(config, AfterHours::HangUp);
-    let entry = EntryPoint {
-        name: text("direct-line"),
-        source: EntrySource::TrunkDid(TrunkDid {
-            trunk: text("carrier"),
-            did: number("+48221234567"),
-        }),
-        destination: Destination::Group(text("office")),
-        schedule: Some(text("office-hours")),
-        hold_music: None,
-        crm: CrmOptions {
-            lookup: true,
-            unknown_caller: UnknownCaller::CreateLead,
-        },
-    };
-    config
-        .entry_points
-        .push(entry)
-        .expect("room for an entry point");
-}
 
 /// The provider delivers a call from `from` to the closed DID; Centrala refuses it (603).
 fn provider_calls(provider_port: u16, pbx: &Pbx, logs: &std::path::Path, from: &str) {

@@ -11,7 +11,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use centrala_e2e::baresip::{AnswerMode, CallOutcome, Phone, PhoneConfig};
-use centrala_e2e::pbx::Pbx;
+use centrala_e2e::pbx::{carrier, Pbx};
 use centrala_e2e::ports::free_port;
 use centrala_e2e::sipp::Sipp;
 use firmware_config::bounded::Text;
@@ -19,8 +19,6 @@ use firmware_config::config::Config;
 use firmware_config::entry::{Destination, EntryPoint, EntrySource, TrunkDid};
 use firmware_config::number::{CountryCode, PhoneNumber};
 use firmware_config::outbound::NumberPrefix;
-use firmware_config::system::Transport;
-use firmware_config::trunk::SipTrunk;
 
 fn text<const N: usize>(s: &str) -> Text<N> {
     Text::new(s).unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
@@ -28,18 +26,10 @@ fn text<const N: usize>(s: &str) -> Text<N> {
 
 /// Adds trunk "carrier" at 127.0.0.1:`port` (UDP) that registers as trunk-user.
 fn add_trunk(config: &mut Config, port: u16) {
-    let trunk = SipTrunk {
-        name: text("carrier"),
-        host: text("127.0.0.1"),
-        port,
-        transport: Transport::Udp,
-        username: text("trunk-user"),
-        password: text("trunk-secret"),
-        register: true,
-        register_expiry_secs: 60,
-        caller_id: None,
-    };
-    config.trunks.push(trunk).expect("room for a trunk");
+    config
+        .trunks
+        .push(carrier(port, true))
+        .expect("room for a trunk");
 }
 
 #[test]
