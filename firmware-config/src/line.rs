@@ -7,6 +7,7 @@ use crate::bounded::Text;
 use crate::bounds::{KEY_LEN, PATH_LEN};
 use crate::number::PhoneNumber;
 use crate::system::ToneCountry;
+use crate::time::TimeOfDay;
 
 /// One analog telephone line (FXO port).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +29,24 @@ pub struct FxoLine {
     /// The line's own number, in international form, if known.
     #[serde(default)]
     pub number: Option<PhoneNumber>,
+    /// Whether outside calls (employees' and the router's forwards to a number) may go out on
+    /// this line; an idle such line is used before any SIP trunk.
+    #[serde(default)]
+    pub outside_calls: bool,
+    /// When the line's daily health check runs (seize the idle line, confirm dial tone); none
+    /// when absent.
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
+}
+
+/// A line's daily health check, at a quiet hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    /// The local time of day it runs at (e.g. `03:00`).
+    pub at: TimeOfDay,
+    /// The time zone `at` is in (e.g. `Europe/Warsaw`).
+    pub time_zone: Text<KEY_LEN>,
 }
 
 fn two() -> u8 {

@@ -18,6 +18,12 @@ const V1_FIXTURE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtur
 const V2_SLOT: &[u8] = include_bytes!("../../tests/fixtures/v2-slot.bin");
 const V2_FIXTURE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v2-slot.bin");
 
+/// A slot written by schema version 3 (generation 15): the demo office with one analog line
+/// `fxo1` (socket signalling, PL, three rings). Regenerate with
+/// `cargo test -p firmware-config write_v3_fixture -- --ignored` only if v3 itself was wrong.
+const V3_SLOT: &[u8] = include_bytes!("../../tests/fixtures/v3-slot.bin");
+const V3_FIXTURE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v3-slot.bin");
+
 fn v1_office() -> v1::Config {
     let (c, _) = factory_default().expect("randomness");
     let employees = c
@@ -39,13 +45,13 @@ fn v1_office() -> v1::Config {
         schedules: c.schedules,
         entry_points: c.entry_points,
         trunks: c.trunks,
-        lines: c.lines,
+        lines: Table::default(),
     }
 }
 
 /// The v1 office as today's schema sees it.
 fn current_office() -> Config {
-    v2::migrate(v1::migrate(v1_office()))
+    v3::migrate(v2::migrate(v1::migrate(v1_office())))
 }
 
 fn v2_office() -> v2::Config {
@@ -66,8 +72,68 @@ fn v2_office() -> v2::Config {
         schedules: c.schedules,
         entry_points: c.entry_points,
         trunks: c.trunks,
-        lines: c.lines,
+        lines: Table::default(),
     }
+}
+
+fn v3_line() -> v3::FxoLine {
+    v3::FxoLine {
+        name: Text::new("fxo1").expect("fits"),
+        capture_device: Text::new("hw:1,0").expect("fits"),
+        playback_device: Text::new("hw:1,0").expect("fits"),
+        signalling: crate::line::Signalling::Socket(
+            Text::new("/run/centrala/fxo1.sock").expect("fits"),
+        ),
+        country: crate::system::ToneCountry::PL,
+        rings_before_answer: 3,
+        number: None,
+    }
+}
+
+fn v3_office() -> v3::Config {
+    let mut office = v2::migrate(v2_office());
+    office.lines.push(v3_line()).expect("room");
+    office
+}
+
+#[test]
+#[ignore = "writes the v3 fixture; run by hand only"]
+fn write_v3_fixture() {
+    let body = postcard::to_allocvec(&v3_office()).expect("encode");
+    std::fs::write(V3_FIXTURE_PATH, encode_envelope(3, 15, &body)).expect("write fixture");
+}
+
+#[test]
+fn the_v3_fixture_is_what_v3_wrote() {
+    let env = decode_envelope(V3_SLOT).expect("fixture envelope");
+    assert_eq!((env.schema_version, env.generation), (3, 15));
+    let old: v3::Config = postcard::from_bytes(env.body).expect("v3 body");
+    assert_eq!(old, v3_office());
+}
+
+#[test]
+fn a_v3_slot_loads_with_its_lines_taking_no_outside_calls_and_no_health_check() {
+    let (_dir, mut store) = store_with(&[("slot-a.bin", V3_SLOT)]);
+    let Startup::Loaded {
+        config,
+        slot,
+        generation,
+        migrated_from,
+        ..
+    } = store.startup().expect("startup")
+    else {
+        panic!("the v3 slot was not loaded");
+    };
+    assert_eq!((slot, generation, migrated_from), (SlotId::A, 15, Some(3)));
+    let old = v3_line();
+    let line = &config.lines[0];
+    assert_eq!(
+        (&line.name, &line.signalling, line.rings_before_answer),
+        (&old.name, &old.signalling, 3)
+    );
+    assert!(!line.outside_calls);
+    assert_eq!(line.health_check, None);
+    assert!(crate::validate::validate(&config).is_empty());
 }
 
 #[test]

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::v3::FxoLine;
 use crate::bounded::{List, Table, Text};
 use crate::bounds::{
     MAX_EMPLOYEES, MAX_ENTRY_POINTS, MAX_GROUPS, MAX_LINES, MAX_SCHEDULES, MAX_TRUNKS, NAME_LEN,
@@ -15,7 +16,6 @@ use crate::bounds::{
 use crate::employee::{Presence, SipDevice};
 use crate::entry::EntryPoint;
 use crate::group::QueueGroup;
-use crate::line::FxoLine;
 use crate::number::{Extension, PhoneNumber};
 use crate::schedule::Schedule;
 use crate::system::{System, Webhook};

@@ -1,11 +1,12 @@
 //! Schema version 2, kept to read slots written by it and migrate them.
 //!
 //! Version 2 differed from version 3 only in the configuration itself: it had no outbound
-//! limits (`outbound`). Everything inside is decoded with today's types, so if one of them
-//! changes in a later schema, freeze a copy of its version-3 shape next to this file.
+//! limits (`outbound`). Its lines are version 3's ([`super::v3::FxoLine`]); everything else
+//! is decoded with today's types.
 
 use serde::{Deserialize, Serialize};
 
+use super::v3::FxoLine;
 use crate::bounded::Table;
 use crate::bounds::{
     MAX_EMPLOYEES, MAX_ENTRY_POINTS, MAX_GROUPS, MAX_LINES, MAX_SCHEDULES, MAX_TRUNKS,
@@ -13,7 +14,6 @@ use crate::bounds::{
 use crate::employee::Employee;
 use crate::entry::EntryPoint;
 use crate::group::QueueGroup;
-use crate::line::FxoLine;
 use crate::outbound::Outbound;
 use crate::schedule::Schedule;
 use crate::system::{System, Webhook};
@@ -34,8 +34,8 @@ pub struct Config {
 
 /// Version 2 → 3: the office gets the default outbound limits and no blocked prefix (the
 /// country it is in is not known here); everything else is kept as it was.
-pub fn migrate(old: Config) -> crate::config::Config {
-    crate::config::Config {
+pub fn migrate(old: Config) -> super::v3::Config {
+    super::v3::Config {
         system: old.system,
         webhook: old.webhook,
         outbound: Outbound::default(),

@@ -15,7 +15,9 @@ use crate::bounds::{HOST_LEN, KEY_LEN, NAME_LEN, PATH_LEN, SECRET_LEN, URL_LEN, 
 use crate::employee::{Employee, Presence, SipDevice};
 use crate::entry::{CrmOptions, Destination, EntryPoint, EntrySource, TrunkDid, UnknownCaller};
 use crate::group::{Distribution, QueueGroup, Unanswered};
-use crate::line::{AlsaControlSignalling, FxoLine, GpioPin, GpioSignalling, Signalling};
+use crate::line::{
+    AlsaControlSignalling, FxoLine, GpioPin, GpioSignalling, HealthCheck, Signalling,
+};
 use crate::number::{CountryCode, Extension, PhoneNumber};
 use crate::outbound::{NumberPrefix, Outbound};
 use crate::schedule::{AfterHours, DaysOff, Forced, Holiday, NightSwitch, Schedule, WeeklyHours};
@@ -465,6 +467,8 @@ prop_compose! {
         country in tone_country(),
         rings_before_answer in any::<u8>(),
         number in proptest::option::of(phone()),
+        outside_calls in any::<bool>(),
+        health_check in proptest::option::of((time_of_day(false), text::<KEY_LEN>())),
     ) -> FxoLine {
         FxoLine {
             name,
@@ -474,6 +478,8 @@ prop_compose! {
             country,
             rings_before_answer,
             number,
+            outside_calls,
+            health_check: health_check.map(|(at, time_zone)| HealthCheck { at, time_zone }),
         }
     }
 }

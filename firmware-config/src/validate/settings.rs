@@ -194,5 +194,11 @@ fn check_lines(config: &Config, out: &mut Vec<Problem>) {
             }
             _ => {}
         }
+        if let Some(check) = &l.health_check {
+            if check.time_zone.parse::<chrono_tz::Tz>().is_err() {
+                let kind = ProblemKind::UnknownTimeZone(check.time_zone.to_string());
+                push(out, loc("health_check.time_zone"), kind);
+            }
+        }
     }
 }

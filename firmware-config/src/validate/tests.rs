@@ -8,7 +8,9 @@ use crate::default::factory_default;
 use crate::employee::{Employee, Presence, SipDevice};
 use crate::entry::{CrmOptions, Destination, EntryPoint, EntrySource, TrunkDid};
 use crate::group::{Distribution, QueueGroup, Unanswered};
-use crate::line::{AlsaControlSignalling, FxoLine, GpioPin, GpioSignalling, Signalling};
+use crate::line::{
+    AlsaControlSignalling, FxoLine, GpioPin, GpioSignalling, HealthCheck, Signalling,
+};
 use crate::number::{CountryCode, Extension, PhoneNumber};
 use crate::sample::{office, Size, BENCH};
 use crate::schedule::{AfterHours, DaysOff, Holiday, WeeklyHours};
@@ -174,6 +176,8 @@ fn line(name: &str) -> FxoLine {
         country: ToneCountry::PL,
         rings_before_answer: 2,
         number: None,
+        outside_calls: false,
+        health_check: None,
     }
 }
 
@@ -1454,6 +1458,20 @@ fn a_registering_trunk_needs_a_sensible_expiry() {
         t.register = false;
         t.register_expiry_secs = 30;
     }));
+}
+
+#[test]
+fn a_line_health_check_in_an_unknown_time_zone_is_refused() {
+    let check = |tz: &str| HealthCheck {
+        at: crate::time::TimeOfDay::hm(3, 0).expect("valid"),
+        time_zone: text(tz),
+    };
+    assert_only(
+        with_line(|l| l.health_check = Some(check("Europe/Warszawa"))),
+        line_at("health_check.time_zone"),
+        ProblemKind::UnknownTimeZone("Europe/Warszawa".into()),
+    );
+    assert_valid(with_line(|l| l.health_check = Some(check("Europe/Warsaw"))));
 }
 
 /// The demo office with one line "fxo1", changed by `change`.
