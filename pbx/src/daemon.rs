@@ -137,6 +137,7 @@ async fn serve(
     for resolved in resolve_hosts(&config, prefer_v6).await {
         switch.handle_input(chrono::Utc::now(), Input::TrunkResolved(resolved));
     }
+    let _lines = start_lines(&config, local, &mut listeners);
     let (media_events, media_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut engine =
         media::engine::Engine::new(media_bind_ip(&config, local.media_ip), media_events);
@@ -151,6 +152,38 @@ async fn serve(
         .run(switch, |command| engine.apply(command), media_rx, stop)
         .await;
     Ok(())
+}
+
+/// Starts a gateway for every configured analog line, on the media address, speaking SIP to
+/// our own UDP address. A line that cannot start is logged and left out; the others and
+/// every SIP call go on. Lines added or removed later take effect at the next start.
+fn start_lines(
+    config: &Config,
+    local: Local,
+    listeners: &mut Listeners,
+) -> Vec<crate::line::gateway::LineGateway> {
+    use crate::line::gateway::LineGateway;
+    if config.lines.is_empty() {
+        return Vec::new();
+    }
+    let Some(pbx) = local.udp else {
+        error!("analog lines need a UDP SIP listen address; no line is started");
+        return Vec::new();
+    };
+    let (notices, rx) = tokio::sync::mpsc::unbounded_channel();
+    listeners.lines_from(rx);
+    let runtime = tokio::runtime::Handle::current();
+    let mut started = Vec::new();
+    for line in config.lines.iter() {
+        match LineGateway::start(line, local.media_ip, pbx, notices.clone(), &runtime) {
+            Ok(g) => {
+                info!(line = %line.name, sip = %g.sip(), "analog line gateway started");
+                started.push(g);
+            }
+            Err(e) => error!(error = %e, "ANALOG LINE NOT STARTED"),
+        }
+    }
+    started
 }
 
 /// The revision of the configuration the daemon starts on: the stored generation (0 when

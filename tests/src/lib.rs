@@ -5,6 +5,7 @@
 pub mod audio;
 pub mod baresip;
 pub mod control;
+pub mod line;
 pub mod pbx;
 pub mod ports;
 pub mod sipp;

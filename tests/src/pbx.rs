@@ -234,8 +234,9 @@ fn text<const N: usize>(s: &str) -> Text<N> {
 }
 
 /// Starts `centrala` on the store in `dir`, its log read line by line into the receiver.
-fn spawn(dir: &Path) -> (Child, mpsc::Receiver<String>) {
+fn spawn(dir: &Path, env: &[(String, String)]) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(bin("centrala"))
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .arg("--config-dir")
         .arg(dir.join("store"))
         .env("RUST_LOG", "info")
@@ -266,6 +267,7 @@ pub struct Pbx {
     rtp_first: u16,
     log_rx: mpsc::Receiver<String>,
     log: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Pbx {
@@ -278,17 +280,43 @@ impl Pbx {
     /// members, ring times, presence, a schedule ...); returns once it logged `ready` and
     /// listens on UDP and TCP.
     pub fn start_with(edit: impl FnOnce(&mut Config)) -> Pbx {
+        Pbx::start_in_env(edit, Vec::new())
+    }
+
+    /// As [`Pbx::start_with`], with these environment variables set for the daemon (e.g.
+    /// `ALSA_CONFIG_PATH` for a test asoundrc); `edit` is also given the test's directory.
+    pub fn start_with_env(
+        edit: impl FnOnce(&mut Config, &Path),
+        env: Vec<(String, String)>,
+    ) -> Pbx {
         let dir = tempfile::Builder::new()
             .prefix("centrala-e2e-")
             .tempdir()
             .expect("tempdir");
+        let path = dir.path().to_owned();
+        Pbx::start_dir(dir, |c| edit(c, &path), env)
+    }
+
+    fn start_in_env(edit: impl FnOnce(&mut Config), env: Vec<(String, String)>) -> Pbx {
+        let dir = tempfile::Builder::new()
+            .prefix("centrala-e2e-")
+            .tempdir()
+            .expect("tempdir");
+        Pbx::start_dir(dir, edit, env)
+    }
+
+    fn start_dir(
+        dir: tempfile::TempDir,
+        edit: impl FnOnce(&mut Config),
+        env: Vec<(String, String)>,
+    ) -> Pbx {
         let exported = export_default(dir.path());
         let port = free_port();
         let rtp_first = free_udp_range(RTP_PORTS);
         let mut config = test_config(&exported, port, rtp_first, dir.path());
         edit(&mut config);
         import(dir.path(), &config, &dir.path().join("config.toml"));
-        let (child, log_rx) = spawn(dir.path());
+        let (child, log_rx) = spawn(dir.path(), &env);
         let mut pbx = Pbx {
             child,
             dir,
@@ -296,6 +324,7 @@ impl Pbx {
             rtp_first,
             log_rx,
             log: Vec::new(),
+            env,
         };
         pbx.wait_ready();
         pbx
@@ -314,7 +343,7 @@ impl Pbx {
     /// on is the new run's.
     pub fn restart(&mut self) -> String {
         let log = self.terminate();
-        let (child, log_rx) = spawn(self.dir.path());
+        let (child, log_rx) = spawn(self.dir.path(), &self.env);
         self.child = child;
         self.log_rx = log_rx;
         self.log.clear();

@@ -36,9 +36,57 @@ pub fn caller_of(id: &LineCaller, country: ToneCountry) -> Caller {
     }
 }
 
+/// The digits to dial on a line of `country` for `number` as the PBX names it: an E.164
+/// number (`+…`) of the line's own country in national form (with the trunk prefix `0` in
+/// DE and GB, `1` in the US), another country's with the international prefix (`00`, or
+/// `011` in the US); anything else as written. Only digits, `*` and `#` are kept.
+pub fn dial_string(number: &str, country: ToneCountry) -> String {
+    let keep = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#'))
+            .collect()
+    };
+    let Some(international) = number.strip_prefix('+') else {
+        return keep(number);
+    };
+    let digits = keep(international);
+    let own = country_code(country)
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    match digits.strip_prefix(own.as_str()) {
+        Some(national) if !own.is_empty() => match country {
+            ToneCountry::PL => national.to_owned(),
+            ToneCountry::DE | ToneCountry::GB => format!("0{national}"),
+            ToneCountry::US => format!("1{national}"),
+        },
+        _ => match country {
+            ToneCountry::US => format!("011{digits}"),
+            _ => format!("00{digits}"),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_dialled_as_the_lines_country_writes_them() {
+        assert_eq!(dial_string("+48221234567", ToneCountry::PL), "221234567");
+        assert_eq!(dial_string("+49301234567", ToneCountry::DE), "0301234567");
+        assert_eq!(dial_string("+441632960123", ToneCountry::GB), "01632960123");
+        assert_eq!(dial_string("+12025550123", ToneCountry::US), "12025550123");
+        assert_eq!(
+            dial_string("+49301234567", ToneCountry::PL),
+            "0049301234567"
+        );
+        assert_eq!(
+            dial_string("+48221234567", ToneCountry::US),
+            "01148221234567"
+        );
+        assert_eq!(dial_string("112", ToneCountry::PL), "112");
+        assert_eq!(dial_string("*31#12", ToneCountry::DE), "*31#12");
+    }
 
     fn from(number: &str, country: ToneCountry) -> String {
         let id = LineCaller {

@@ -112,6 +112,8 @@ pub enum Input {
     Dial(String),
     /// The switch ends the call (its SIP side hung up, or it refused the call).
     HangUp,
+    /// The last digit asked for by [`Output::SendDigits`] has been played to the line.
+    DigitsSent,
 }
 
 /// Why a call on the line ended.
@@ -173,10 +175,10 @@ pub enum State {
         /// What to dial.
         number: String,
     },
-    /// Digits sent; connected after [`AFTER_DIALLING`].
+    /// Digits going out; connected [`AFTER_DIALLING`] after the last one.
     Dialled {
-        /// When the digits were handed out.
-        at: Duration,
+        /// When the last digit was played (`None` while digits are still going out).
+        at: Option<Duration>,
     },
     /// The call's audio flows.
     Connected,
@@ -225,6 +227,11 @@ impl Fxo {
             Input::Dial(number) => self.on_dial(now, number),
             Input::HangUp if self.in_call() || self.seized() => self.end(EndReason::Switch),
             Input::HangUp => {}
+            Input::DigitsSent => {
+                if let State::Dialled { at: at @ None } = &mut self.state {
+                    *at = Some(now);
+                }
+            }
         }
     }
 
@@ -256,9 +263,9 @@ impl Fxo {
                 ..
             } if now >= from + DIAL_TONE_SETTLE => {
                 self.out.push_back(Output::SendDigits(number));
-                self.state = State::Dialled { at: now };
+                self.state = State::Dialled { at: None };
             }
-            State::Dialled { at } if now >= at + AFTER_DIALLING => {
+            State::Dialled { at: Some(at) } if now >= at + AFTER_DIALLING => {
                 self.out.push_back(Output::Connected);
                 self.state = State::Connected;
             }
@@ -293,7 +300,7 @@ impl Fxo {
                 dial_tone: Some(from),
                 ..
             } => Some(*from + DIAL_TONE_SETTLE),
-            State::Dialled { at } => Some(*at + AFTER_DIALLING),
+            State::Dialled { at: Some(at) } => Some(*at + AFTER_DIALLING),
             _ => None,
         }
     }

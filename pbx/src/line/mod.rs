@@ -3,7 +3,8 @@
 //! backends, GPIO ([`gpio`]), ALSA control switches ([`alsa_ctl`]) and a local socket
 //! ([`signal_socket`]); the telephony DSP the line uses ([`dsp`]); a port joining the state
 //! machine with its DSP, clocked by the line's own audio ([`port`]), with the echo path it
-//! cancels ([`echo_path`]); and the caller as the router takes it ([`caller`]).
+//! cancels ([`echo_path`]); the caller as the router takes it ([`caller`]); and the gateway
+//! that bridges a line to the PBX's SIP side ([`gateway`]).
 
 pub mod alsa_ctl;
 pub mod alsa_pcm;
@@ -11,6 +12,7 @@ pub mod caller;
 pub mod dsp;
 pub mod echo_path;
 pub mod fxo;
+pub mod gateway;
 pub mod gpio;
 pub mod port;
 pub mod signal_socket;

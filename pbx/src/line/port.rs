@@ -97,6 +97,11 @@ impl Port {
         Duration::from_micros(self.samples * 1_000_000 / u64::from(SAMPLE_RATE))
     }
 
+    /// Whether the line is quiet and on hook: free for a call.
+    pub fn idle(&self) -> bool {
+        matches!(self.fxo.state(), super::fxo::State::Idle)
+    }
+
     /// The last caller ID decoded on this line (kept for the diagnostics).
     pub fn last_caller_id(&self) -> Option<&CallerId> {
         self.caller_id.as_ref()
@@ -152,6 +157,10 @@ impl Port {
             return false;
         }
         self.dialler.fill(out);
+        if self.dialler.is_idle() {
+            self.fxo.handle_input(self.now(), Input::DigitsSent);
+            self.drain();
+        }
         true
     }
 

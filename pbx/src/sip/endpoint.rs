@@ -129,6 +129,8 @@ pub enum Input {
     Shutdown,
     /// The shell resolved a SIP trunk provider's host name.
     TrunkResolved(super::trunk::Resolved),
+    /// An analog line's gateway reported where it is and its line's state.
+    Line(crate::line::gateway::LineNotice),
     /// Employees are to be told something: a SIP MESSAGE to each of their phones.
     Notify(routing::Notification),
     /// Every mailbox's messages, read from the voicemail store (at start and after every
@@ -368,6 +370,8 @@ pub struct Endpoint {
     overload_warned: Option<DateTime<Utc>>,
     /// Registrations at SIP trunk providers.
     trunks: trunk::Trunks,
+    /// Analog lines' gateways by line name, as they last reported.
+    lines: HashMap<String, lines::KnownLine>,
     /// Counts the identifiers of requests the endpoint itself sends (MESSAGE).
     counter: u64,
     /// Notification MESSAGEs waiting for their answer: by branch, whose phone and its contact.
@@ -434,6 +438,7 @@ impl Endpoint {
             reported: false,
             overload_warned: None,
             trunks,
+            lines: HashMap::new(),
             counter: 0,
             notices: HashMap::new(),
             mwi,
@@ -522,6 +527,7 @@ impl Endpoint {
                 self.pump();
             }
             Input::TrunkResolved(resolved) => self.trunk_resolved(resolved),
+            Input::Line(notice) => self.line_notice(notice),
             Input::Notify(notification) => self.notify_phones(&notification),
             Input::Mailboxes(mailboxes) => self.mailboxes_changed(mailboxes),
         }
@@ -591,7 +597,7 @@ impl Endpoint {
             .exempt
             .get(&from)
             .is_some_and(|&until| until > self.now);
-        bound || self.trunk_at(from).is_some()
+        bound || self.trunk_at(from).is_some() || self.line_at(from).is_some()
     }
 
     fn on_received(&mut self, from: SocketAddr, transport: Transport, bytes: &[u8]) {
@@ -846,10 +852,11 @@ pub fn leads_somewhere(config: &Config, number: &str) -> bool {
             let rest = rest.strip_prefix('+').unwrap_or(rest);
             !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
         });
-    outside && !config.trunks.is_empty()
+    outside && (!config.trunks.is_empty() || config.lines.iter().any(|l| l.outside_calls))
 }
 
 mod calls;
+mod lines;
 mod mwi;
 mod notice;
 mod outside;

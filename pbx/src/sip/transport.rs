@@ -65,6 +65,7 @@ use crate::control::journal::Journal;
 use crate::control::protocol::{Event as ControlEvent, NotificationView};
 use crate::control::server::{SwitchCommand, SwitchLink};
 use crate::control::status::{self, Pacer};
+use crate::line::gateway::LineNotice;
 use crate::media;
 use crate::notify::{self, Notifier};
 use crate::routing;
@@ -126,6 +127,7 @@ pub struct Listeners {
     voicemail: Option<Voicemail>,
     control: Option<SwitchLink>,
     history: Option<Journal>,
+    lines: Option<mpsc::UnboundedReceiver<LineNotice>>,
 }
 
 /// The voicemail store, the configuration naming its mailboxes, and what was read last.
@@ -200,6 +202,7 @@ impl Listeners {
             voicemail: None,
             control: None,
             history: None,
+            lines: None,
         };
         for l in listen {
             let error = |source| BindError {
@@ -255,6 +258,11 @@ impl Listeners {
         self.control = Some(link);
     }
 
+    /// Feeds the analog lines' gateways' notices to the endpoint.
+    pub fn lines_from(&mut self, notices: mpsc::UnboundedReceiver<LineNotice>) {
+        self.lines = Some(notices);
+    }
+
     /// Serves SIP with `switch`, carrying out media commands with `media` and feeding it the
     /// media engine's asynchronous events from `media_events`, until `stop` completes; then
     /// ends every call (BYE, CANCEL, 503) and keeps serving for [`SHUTDOWN_GRACE`] so those
@@ -298,6 +306,7 @@ impl Listeners {
             None => (None, None),
         };
         let mut pacer = Pacer::new(status::MIN_GAP);
+        let mut lines = self.lines;
         loop {
             while let Some(output) = endpoint.poll_output() {
                 match output {
@@ -352,6 +361,14 @@ impl Listeners {
                             connections.remove(&peer);
                         }
                     }
+                },
+                notice = next_notice(&mut lines) => match notice {
+                    Some(notice) => {
+                        info!(line = %notice.line, state = ?notice.state, sip = %notice.sip, "analog line");
+                        endpoint.handle_input(Utc::now(), Input::Line(notice));
+                        pacer.touch();
+                    }
+                    None => lines = None,
                 },
                 Some(event) = media_events.recv() => {
                     endpoint.handle_input(Utc::now(), Input::Media(event));
@@ -481,6 +498,15 @@ fn control(switch: &mut Switch, command: SwitchCommand, shell: Shell<'_>) {
 }
 
 /// The next request of the control socket (never, without one).
+async fn next_notice(
+    lines: &mut Option<mpsc::UnboundedReceiver<LineNotice>>,
+) -> Option<LineNotice> {
+    match lines {
+        Some(rx) => rx.recv().await,
+        None => pending().await,
+    }
+}
+
 async fn next_command(
     commands: &mut Option<mpsc::Receiver<SwitchCommand>>,
 ) -> Option<SwitchCommand> {

@@ -179,7 +179,15 @@ fn an_outgoing_call_waits_for_dial_tone_dials_and_connects() {
     assert!(b.take().is_empty(), "dial tone must settle first");
     b.wait(ms(1));
     assert_eq!(b.take(), [Output::SendDigits("601234567".into())]);
-    b.wait(AFTER_DIALLING);
+    b.wait(ms(5000));
+    assert!(
+        b.take().is_empty(),
+        "not connected while digits are going out"
+    );
+    b.input(Input::DigitsSent);
+    b.wait(AFTER_DIALLING - ms(1));
+    assert!(b.take().is_empty());
+    b.wait(ms(1));
     assert_eq!(b.take(), [Output::Connected]);
     b.input(Input::Tone(Heard::Busy));
     assert!(b.take().contains(&Output::Ended(EndReason::FarEnd)));

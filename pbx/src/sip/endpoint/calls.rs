@@ -144,6 +144,10 @@ impl Endpoint {
             let trunk = trunk.name.to_string();
             return self.inbound_call(key, p, trunk);
         }
+        if let Some(line) = self.line_at(p.from) {
+            let line = line.to_owned();
+            return self.line_call(key, p, line);
+        }
         let dialled = p
             .request()
             .and_then(|r| r.uri.user())

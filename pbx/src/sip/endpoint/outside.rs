@@ -127,8 +127,9 @@ impl Endpoint {
         });
     }
 
-    /// The router sends call `call` out to `number`: through the first trunk with a known
-    /// address, if the toll-fraud guard admits it.
+    /// The router sends call `call` out to `number`: through the first idle line that may
+    /// carry outside calls, else the first trunk with a known address, if the toll-fraud
+    /// guard admits it.
     pub(super) fn dial_out(&mut self, call: CallId, number: PhoneNumber) {
         let by = self.b2bua.dialled_out_by(call).cloned();
         if let Err(refusal) = self.toll.admit(self.now, call, by.as_ref(), &number) {
@@ -141,7 +142,7 @@ impl Endpoint {
             });
             return self.b2bua.refuse_outside(self.now, call, 403, &why);
         }
-        let route = self.config.trunks.iter().find_map(|t| {
+        let trunk = self.config.trunks.iter().find_map(|t| {
             let addr = self.trunks.address(t)?.ok()?;
             Some(OutsideRoute {
                 trunk: t.name.to_string(),
@@ -153,11 +154,12 @@ impl Endpoint {
                 caller_id: t.caller_id.clone(),
             })
         });
+        let route = self.line_route().or(trunk);
         let now = self.now;
         match route {
             Some(route) => self.b2bua.dial_out(now, call, number, route),
             None => {
-                let why = "no SIP trunk is configured and reachable";
+                let why = "no idle analog line or reachable SIP trunk for outside calls";
                 self.b2bua.refuse_outside(now, call, 503, why)
             }
         }
@@ -210,7 +212,7 @@ fn address_of(value: &str) -> &str {
 }
 
 /// The display name of a name-addr, without quotes.
-fn display_name(value: &str) -> String {
+pub(super) fn display_name(value: &str) -> String {
     let before = value.split('<').next().unwrap_or_default().trim();
     before.trim_matches('"').to_owned()
 }
