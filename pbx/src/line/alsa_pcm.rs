@@ -3,11 +3,15 @@
 //! (TESTING.md: the file-backed test devices and many real ones cannot be polled, so a thread
 //! that blocks in `readi` works the same everywhere).
 //!
-//! Each cycle reads one frame from the capture PCM, hands it out, and writes one frame to the
-//! playback PCM: the newest the switch queued, or silence when none is waiting. The capture
-//! clock paces everything; when the switch's frames arrive faster than the sound card takes
-//! them (the two clocks drift), the oldest beyond [`MAX_QUEUED`] are dropped, so the added
-//! latency stays bounded.
+//! Each cycle reads one frame from the capture PCM, hands it out, waits briefly (at most
+//! [`ANSWER_WAIT`]) for the line's answer to it, and writes one frame to the playback PCM:
+//! the oldest the line queued, or silence when none is waiting. The capture clock paces
+//! everything; when frames arrive faster than the sound card takes them, the oldest beyond
+//! [`MAX_QUEUED`] are dropped, so the added latency stays bounded.
+//!
+//! Latency: playback starts once [`START_PERIODS`] periods are written, and one period is
+//! written per period captured, so the playback buffer holds one to two periods (20–40 ms)
+//! instead of a full buffer; the other periods are headroom against a late thread.
 //!
 //! Errors: an overrun/underrun (EPIPE) or a suspend (ESTRPIPE) is recovered in place; any other
 //! error (the device vanished, EIO, EBADFD) closes both PCMs, reports the line down and reopens
@@ -16,7 +20,7 @@
 use std::collections::VecDeque;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -33,8 +37,15 @@ pub const FRAME: usize = 160;
 /// Periods in the ALSA buffer.
 pub const PERIODS: usize = 4;
 
+/// Periods written before playback starts: what the playback buffer holds in steady state.
+pub const START_PERIODS: usize = 2;
+
 /// Frames the switch may queue for playback before the oldest are dropped.
 pub const MAX_QUEUED: usize = 3;
+
+/// How long a cycle waits for the line's answer to the frame it captured (the line's DSP
+/// takes well under a millisecond) before it plays what is queued, or silence.
+pub const ANSWER_WAIT: Duration = Duration::from_millis(4);
 
 /// The longest wait before reopening a device that failed.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -235,6 +246,12 @@ fn open_one(name: &str, dir: Direction) -> Result<PCM, AudioError> {
             .map_err(alsa)?;
         pcm.hw_params(&hw).map_err(alsa)?;
     }
+    if dir == Direction::Playback {
+        let sw = pcm.sw_params_current().map_err(alsa)?;
+        sw.set_start_threshold((FRAME * START_PERIODS) as alsa::pcm::Frames)
+            .map_err(alsa)?;
+        pcm.sw_params(&sw).map_err(alsa)?;
+    }
     pcm.prepare().map_err(alsa)?;
     Ok(pcm)
 }
@@ -282,6 +299,11 @@ fn pump(
         read_frame(capture, &input, &mut frame)?;
         if events.send(AudioEvent::Frame(frame)).is_err() {
             return Ok(());
+        }
+        match queue.recv_timeout(ANSWER_WAIT) {
+            Ok(f) => waiting.push_back(f),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
         while let Ok(f) = queue.try_recv() {
             if waiting.len() == MAX_QUEUED {

@@ -1,16 +1,15 @@
 //! The line's echo path as the canceller must see it: what was written to the playback PCM
-//! reaches the line only after the sound card's buffer has played out (the bulk delay: about
-//! one buffer, 80 ms with 4 × 20 ms periods, more than the canceller's 64 ms tail), and then
-//! the hybrid's echo of it comes back in the capture. So the played audio is delayed by that
-//! much before it is the canceller's reference, and the canceller only has to cover the
-//! hybrid's own, short, echo.
+//! reaches the line only after what the sound card holds has played out (the playback buffer
+//! holds [`START_PERIODS`] periods after each write, 40 ms), and the hybrid's echo of it comes
+//! back in a later capture. So the played audio is delayed by one period less than that
+//! (20 ms: the margin for the two streams' start not being aligned) before it is the
+//! canceller's reference; the canceller's 64 ms tail then covers 20–84 ms after the write.
 
-use super::alsa_pcm::{FRAME, PERIODS};
+use super::alsa_pcm::{FRAME, START_PERIODS};
 use super::dsp::echo::{EchoCanceller, EchoConfig};
 
-/// The bulk delay of the ALSA path, in samples: one buffer (what the file-backed test
-/// devices show; a real card plays out its buffer the same way).
-pub const BULK_DELAY: usize = FRAME * PERIODS;
+/// The bulk delay of the ALSA path assumed, in samples (see the module's note).
+pub const BULK_DELAY: usize = FRAME * (START_PERIODS - 1);
 
 /// The delayed reference and the canceller.
 #[derive(Debug)]
@@ -119,14 +118,22 @@ mod tests {
 
     #[test]
     fn the_bulk_delay_is_taken_out_so_the_canceller_reaches_the_echo() {
-        let with = erle(BULK_DELAY, BULK_DELAY);
+        use crate::line::alsa_pcm::PERIODS;
+        // The steady state: the echo comes two periods after the write; one more period when
+        // the capture and playback streams started a period apart.
+        let with = erle(FRAME * START_PERIODS, BULK_DELAY);
+        let late = erle(FRAME * (START_PERIODS + 1), BULK_DELAY);
         assert!(
             with > 20.0,
             "ERLE {with:.1} dB with the bulk delay compensated"
         );
-        // Without compensation the echo (80 ms late) is beyond the 64 ms tail.
-        let without = erle(BULK_DELAY, 0);
-        println!("ERLE with the bulk delay compensated {with:.1} dB, without {without:.1} dB");
+        assert!(late > 20.0, "ERLE {late:.1} dB a period later");
+        // An echo a whole buffer late (80 ms) is beyond the 64 ms tail without compensation.
+        let without = erle(FRAME * PERIODS, 0);
+        println!(
+            "ERLE with the bulk delay compensated {with:.1} dB, a period later {late:.1} dB, \
+             a buffer late without compensation {without:.1} dB"
+        );
         assert!(without < 6.0, "ERLE {without:.1} dB without compensation");
     }
 }
