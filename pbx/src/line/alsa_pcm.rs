@@ -47,6 +47,10 @@ pub const MAX_QUEUED: usize = 3;
 /// takes well under a millisecond) before it plays what is queued, or silence.
 pub const ANSWER_WAIT: Duration = Duration::from_millis(4);
 
+/// The tracing target of the event logged as each playback frame is written (its field
+/// `first` is the frame's first sample), for measuring latency.
+pub const WRITTEN: &str = "centrala::line::written";
+
 /// The longest wait before reopening a device that failed.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -313,6 +317,8 @@ fn pump(
         }
         let out = waiting.pop_front().unwrap_or([0; FRAME]);
         write_frame(playback, &output, &out)?;
+        // For the latency benchmark (`benches/line_bridge.rs`): when a frame went to the card.
+        tracing::trace!(target: WRITTEN, first = out[0]);
     }
     Ok(())
 }

@@ -365,6 +365,8 @@ impl Worker {
             self.port.clean(captured, &mut clean);
             self.send_rtp(peer, &clean);
         }
+        // Packets that came since the last frame join the buffer before it is read.
+        self.rtp_in();
         let mut out = [0i16; FRAME];
         if !self.port.playback(&mut out) && self.media.is_some() {
             self.jitter.pop(&mut out);
