@@ -126,7 +126,7 @@ impl Storage {
 
 /// A size in KiB in words: `8 MiB` when whole MiB, else `500 KiB`.
 pub fn kib_text(kib: u32) -> String {
-    if kib >= 1024 && kib % 1024 == 0 {
+    if kib >= 1024 && kib.is_multiple_of(1024) {
         format!("{} MiB", kib / 1024)
     } else {
         format!("{kib} KiB")
