@@ -174,6 +174,7 @@ impl ControlServer {
             storage: Some(Storage {
                 store: setup.store,
                 audit: audit.clone(),
+                live: setup.live.clone(),
             }),
             switch: commands_tx.clone(),
             events: events.clone(),
@@ -579,6 +580,8 @@ struct Job {
 struct Storage {
     store: ConfigStore,
     audit: AuditLog,
+    /// Set as soon as a change is stored, so its own audit line already follows new limits.
+    live: Option<Arc<Live>>,
 }
 
 impl Storage {
@@ -592,6 +595,9 @@ impl Storage {
         after: &Config,
     ) -> Result<Revision, SaveError> {
         let written = self.store.save_over(after, base)?;
+        if let Some(live) = &self.live {
+            live.set(&after.storage);
+        }
         let entry = Entry::new(Utc::now(), by, written.generation, before, after);
         self.audit.record(&entry);
         Ok(written.generation)
