@@ -13,6 +13,7 @@ use crate::line::FxoLine;
 use crate::number::Extension;
 use crate::outbound::Outbound;
 use crate::schedule::Schedule;
+use crate::storage::Storage;
 use crate::system::{System, Webhook};
 use crate::trunk::SipTrunk;
 
@@ -29,6 +30,10 @@ pub struct Config {
     /// Limits on outside calls (the toll-fraud guard); a small office's when absent.
     #[serde(default)]
     pub outbound: Outbound,
+    /// Size limits of the call records, audit log, voicemail and webhook outbox (schema 5);
+    /// the defaults when absent.
+    #[serde(default)]
+    pub storage: Storage,
     /// Employees.
     #[serde(default)]
     pub employees: Table<Employee, MAX_EMPLOYEES>,

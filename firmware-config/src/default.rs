@@ -55,6 +55,7 @@ pub fn factory_default() -> Result<(Config, Vec<GeneratedPassword>), NoRandomnes
         system: system(),
         webhook: None,
         outbound: outbound(),
+        storage: crate::storage::Storage::default(),
         employees,
         groups: one(office_group()),
         schedules: one(office_hours()),

@@ -15,6 +15,7 @@ pub mod outbound;
 pub mod persist;
 pub mod sample;
 pub mod schedule;
+pub mod storage;
 pub mod store;
 pub mod system;
 pub mod text;

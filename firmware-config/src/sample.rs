@@ -38,6 +38,7 @@ pub fn office(size: Size, seed: u64) -> Config {
         system: system(),
         webhook: None,
         outbound: outbound(),
+        storage: crate::storage::Storage::default(),
         employees: Table::new(),
         groups: Table::new(),
         schedules: Table::new(),

@@ -16,7 +16,7 @@ use crate::number::{with_default_country, CountryCode};
 use crate::validate::{validate, Problem};
 
 /// The first line of every exported file.
-pub const HEADER: &str = "# Centrala configuration (text form of schema 4)";
+pub const HEADER: &str = "# Centrala configuration (text form of schema 5)";
 
 /// Could not write the text form.
 #[derive(Debug, thiserror::Error)]

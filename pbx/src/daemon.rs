@@ -22,6 +22,7 @@ use crate::sip::b2bua::Local;
 use crate::sip::endpoint::{DigestChoice, Endpoint, Input, Options};
 use crate::sip::transport::{transport_name, BindError, Listeners};
 use crate::sip::trunk::resolve::resolve_hosts;
+use crate::storage::live::Live;
 use crate::switch::Switch;
 
 /// Why the daemon could not start.
@@ -94,6 +95,8 @@ pub fn run(
         revision,
         config: Arc::clone(&config),
         group: control_group,
+        live: None,
+        alerter: None,
     };
     runtime.block_on(serve(config, secret, options, control))?;
     info!("shutting down");
@@ -105,20 +108,26 @@ async fn serve(
     config: Arc<Config>,
     secret: [u8; 32],
     options: Options,
-    control: Setup,
+    mut control: Setup,
 ) -> Result<(), DaemonError> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Runtime)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Runtime)?;
     let mut listeners = Listeners::bind(&config.system.sip_listen)?;
+    // The storage limits every writer follows; the control server sets them on each change.
+    let live = Arc::clone(
+        control
+            .live
+            .get_or_insert_with(|| Live::new(&config.storage)),
+    );
     if let Some(notifier) = start_notifier(&config) {
+        notifier.bound_by(Arc::clone(&live));
+        control.alerter = Some(notifier.alerter());
         listeners.notify_to(notifier);
     }
-    listeners.voicemail_in(
-        Path::new(config.system.data_dir.as_str()),
-        Arc::clone(&config),
-    );
-    listeners.history_in(Path::new(config.system.data_dir.as_str()));
+    let data_dir = Path::new(config.system.data_dir.as_str());
+    listeners.voicemail_in(data_dir, Arc::clone(&config), Arc::clone(&live));
+    listeners.history_in(data_dir, live);
     let _control = start_control(control, &mut listeners);
     for (transport, address) in listeners.local_addrs() {
         info!("SIP listening on {} {address}", transport_name(transport));

@@ -12,5 +12,6 @@ pub mod media;
 pub mod notify;
 pub mod routing;
 pub mod sip;
+pub mod storage;
 pub mod switch;
 pub mod voicemail;

@@ -20,7 +20,7 @@ use firmware_config::group::QueueGroup;
 use firmware_config::schedule::Schedule;
 use firmware_config::Config;
 use pbx::control::protocol::{
-    Event, FieldProblem, Item, ItemKey, Reply, Request, Revision, Status,
+    Event, FieldProblem, Item, ItemKey, Reply, Request, Revision, Status, StorageReport,
 };
 
 use crate::action::{Action, Mode};
@@ -37,7 +37,7 @@ pub use employee::EmployeeRow;
 pub use entry::EntryRow;
 pub use history::{History, Pane};
 pub use overlay::{Choice, Input, InputFor, PickFor, Picker};
-pub use system::{OutboundRow, Section, SystemRow, WebhookRow};
+pub use system::{OutboundRow, Section, StorageRow, SystemRow, WebhookRow};
 
 /// What the event loop should do for the app.
 #[derive(Debug, Clone, PartialEq)]
@@ -208,6 +208,8 @@ pub struct App {
     pub config: Option<Config>,
     /// The live state.
     pub live: Status,
+    /// How full the daemon's stores are (the dashboard warns from it).
+    pub storage: StorageReport,
     /// The screen shown.
     pub tab: Tab,
     /// The selected row of each tab's list.
@@ -243,6 +245,7 @@ impl App {
             revision: None,
             config: None,
             live: Status::default(),
+            storage: StorageReport::default(),
             tab: Tab::Dashboard,
             selected: [0; Tab::COUNT],
             editor: None,
@@ -268,6 +271,7 @@ impl App {
             },
             Request::GetConfig,
             Request::Status,
+            Request::Storage,
             Request::Subscribe,
         ]
         .into_iter()
@@ -319,6 +323,7 @@ impl App {
             }
             Reply::Config { revision, config } => self.loaded(revision, *config),
             Reply::Status(status) => self.live = status,
+            Reply::Storage(report) => self.storage = report,
             Reply::Subscribed => {}
             Reply::History { .. }
             | Reply::Statistics { .. }
@@ -360,6 +365,7 @@ impl App {
     pub fn on_event(&mut self, event: Event) -> Vec<Command> {
         match event {
             Event::Status(status) => self.live = status,
+            Event::Storage(report) => self.storage = report,
             Event::ConfigChanged {
                 revision,
                 by,
@@ -631,6 +637,7 @@ fn what(request: &Request, config: Option<&Config>) -> String {
             Item::System(_) => "the system settings".into(),
             Item::Webhook(_) => "the webhook".into(),
             Item::Outbound(_) => "the outside-call limits".into(),
+            Item::Storage(_) => "the storage limits".into(),
         },
         Request::Remove { key, .. } => key_words(key, config),
         Request::SetPresence {
@@ -701,6 +708,7 @@ fn replace(config: &mut Config, item: &Item) {
         Item::System(s) => config.system = (**s).clone(),
         Item::Webhook(w) => config.webhook = w.as_deref().cloned(),
         Item::Outbound(o) => config.outbound = (**o).clone(),
+        Item::Storage(s) => config.storage = **s,
     }
 }
 

@@ -266,6 +266,32 @@ pub fn settings_app() -> App {
     app
 }
 
+/// A storage report: voicemail at 92 % of 256 MiB (warned, 3 old messages removed), the
+/// rest far below their limits.
+pub fn storage_report() -> pbx::control::protocol::StorageReport {
+    use firmware_config::storage::{Storage, Store};
+    use pbx::control::protocol::{StorageReport, StoreUsage};
+    let limits = Storage::default();
+    let used = [1_258_291, 104_858, 247_000_000, 0];
+    let stores = Store::ALL
+        .into_iter()
+        .zip(used)
+        .map(|(store, used_bytes)| StoreUsage {
+            store,
+            used_bytes,
+            limit_bytes: limits.bytes(store),
+            removed: if store == Store::Voicemail { 3 } else { 0 },
+            warning: store == Store::Voicemail,
+        })
+        .collect();
+    StorageReport {
+        at: Some(now()),
+        warn_percent: 90,
+        stores,
+        other_bytes: 40_000,
+    }
+}
+
 /// Two contacts and a lead, as the daemon lists them.
 pub fn contacts() -> Vec<pbx::control::protocol::ContactView> {
     use firmware_config::number::{Extension, PhoneNumber};

@@ -4,6 +4,7 @@
 mod v1;
 mod v2;
 mod v3;
+mod v4;
 
 use std::path::PathBuf;
 
@@ -15,8 +16,8 @@ use crate::validate::{validate, Problem};
 /// The schema version this build writes. Version 1 had one password per employee (user name =
 /// extension); version 2 gives each employee a list of SIP devices; version 3 adds the limits
 /// on outside calls (`outbound`); version 4 lets an analog line carry outside calls and run a
-/// daily health check.
-pub const SCHEMA_VERSION: u16 = 4;
+/// daily health check; version 5 adds the size limits of what the daemon writes (`storage`).
+pub const SCHEMA_VERSION: u16 = 5;
 /// The oldest schema version this build can read and migrate.
 pub const OLDEST_READABLE: u16 = 1;
 
@@ -135,14 +136,17 @@ pub fn decode(version: u16, body: &[u8]) -> Result<Config, DecodeRejection<BodyE
     let postcard = |source| DecodeRejection::Invalid(BodyError::Postcard { version, source });
     match version {
         SCHEMA_VERSION => postcard::from_bytes(body).map_err(postcard),
+        4 => postcard::from_bytes::<v4::Config>(body)
+            .map(v4::migrate)
+            .map_err(postcard),
         3 => postcard::from_bytes::<v3::Config>(body)
-            .map(v3::migrate)
+            .map(|old| v4::migrate(v3::migrate(old)))
             .map_err(postcard),
         2 => postcard::from_bytes::<v2::Config>(body)
-            .map(|old| v3::migrate(v2::migrate(old)))
+            .map(|old| v4::migrate(v3::migrate(v2::migrate(old))))
             .map_err(postcard),
         1 => postcard::from_bytes::<v1::Config>(body)
-            .map(|old| v3::migrate(v2::migrate(v1::migrate(old))))
+            .map(|old| v4::migrate(v3::migrate(v2::migrate(v1::migrate(old)))))
             .map_err(postcard),
         v if v > SCHEMA_VERSION => Err(DecodeRejection::NewerSchema { version: v }),
         v => Err(DecodeRejection::Invalid(BodyError::TooOld(v))),

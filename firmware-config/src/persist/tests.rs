@@ -24,6 +24,12 @@ const V2_FIXTURE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtur
 const V3_SLOT: &[u8] = include_bytes!("../../tests/fixtures/v3-slot.bin");
 const V3_FIXTURE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v3-slot.bin");
 
+/// A slot written by schema version 4 (generation 19): the v3 office with its line `fxo1`
+/// carrying outside calls and checked daily at 03:00 Warsaw time. Regenerate with
+/// `cargo test -p firmware-config write_v4_fixture -- --ignored` only if v4 itself was wrong.
+const V4_SLOT: &[u8] = include_bytes!("../../tests/fixtures/v4-slot.bin");
+const V4_FIXTURE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v4-slot.bin");
+
 fn v1_office() -> v1::Config {
     let (c, _) = factory_default().expect("randomness");
     let employees = c
@@ -51,7 +57,7 @@ fn v1_office() -> v1::Config {
 
 /// The v1 office as today's schema sees it.
 fn current_office() -> Config {
-    v3::migrate(v2::migrate(v1::migrate(v1_office())))
+    v4::migrate(v3::migrate(v2::migrate(v1::migrate(v1_office()))))
 }
 
 fn v2_office() -> v2::Config {
@@ -94,6 +100,75 @@ fn v3_office() -> v3::Config {
     let mut office = v2::migrate(v2_office());
     office.lines.push(v3_line()).expect("room");
     office
+}
+
+fn v4_office() -> v4::Config {
+    let mut office = v3::migrate(v3_office());
+    let line = &mut office.lines.as_mut_slice()[0];
+    line.outside_calls = true;
+    line.health_check = Some(crate::line::HealthCheck {
+        at: "03:00".parse().expect("a time"),
+        time_zone: Text::new("Europe/Warsaw").expect("fits"),
+    });
+    office
+}
+
+#[test]
+#[ignore = "writes the v4 fixture; run by hand only"]
+fn write_v4_fixture() {
+    let body = postcard::to_allocvec(&v4_office()).expect("encode");
+    std::fs::write(V4_FIXTURE_PATH, encode_envelope(4, 19, &body)).expect("write fixture");
+}
+
+#[test]
+fn the_v4_fixture_is_what_v4_wrote() {
+    let env = decode_envelope(V4_SLOT).expect("fixture envelope");
+    assert_eq!((env.schema_version, env.generation), (4, 19));
+    let old: v4::Config = postcard::from_bytes(env.body).expect("v4 body");
+    assert_eq!(old, v4_office());
+}
+
+#[test]
+fn a_v4_slot_loads_with_the_default_storage_limits_and_keeps_everything_else() {
+    let (_dir, mut store) = store_with(&[("slot-b.bin", V4_SLOT)]);
+    let Startup::Loaded {
+        config,
+        slot,
+        generation,
+        migrated_from,
+        ..
+    } = store.startup().expect("startup")
+    else {
+        panic!("the v4 slot was not loaded");
+    };
+    assert_eq!((slot, generation, migrated_from), (SlotId::B, 19, Some(4)));
+    assert_eq!(config.storage, crate::storage::Storage::default());
+    let old = v4_office();
+    assert_eq!(config.system, old.system);
+    assert_eq!(config.outbound, old.outbound);
+    assert_eq!(config.employees, old.employees);
+    assert_eq!(config.lines, old.lines);
+    assert!(config.lines[0].outside_calls);
+    assert!(crate::validate::validate(&config).is_empty());
+}
+
+#[test]
+fn a_v4_slot_saved_again_is_schema_5_with_its_limits() {
+    let (dir, mut store) = store_with(&[("slot-a.bin", V4_SLOT)]);
+    let mut config = store.startup().expect("startup").into_config();
+    config.storage.calls_kib = 128;
+    let written = store.save(&config).expect("save");
+    assert_eq!((written.slot, written.generation), (SlotId::B, 20));
+    let bytes = std::fs::read(dir.path().join("slot-b.bin")).expect("read");
+    assert_eq!(decode_envelope(&bytes).expect("env").schema_version, 5);
+    let Startup::Loaded { config: back, .. } = store.startup().expect("startup") else {
+        panic!("not loaded");
+    };
+    assert_eq!(back.storage.calls_kib, 128);
+    assert_eq!(
+        std::fs::read(dir.path().join("slot-a.bin")).expect("a"),
+        V4_SLOT
+    );
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Schema version 3, kept to read slots written by it and migrate them.
 //!
 //! Version 3 differed from version 4 only in its analog lines: a line had no `outside_calls`
-//! switch and no `health_check`. Everything else is decoded with today's types, so if one of
-//! them changes in a later schema, freeze a copy of its version-4 shape next to this file.
+//! switch and no `health_check`. Everything else is decoded with today's types (version 4's
+//! whole shape is frozen in `v4.rs`).
 
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +48,7 @@ pub struct FxoLine {
 }
 
 /// Version 3 → 4: each line takes no outside calls and has no health check, as before.
-pub fn migrate(old: Config) -> crate::config::Config {
+pub fn migrate(old: Config) -> super::v4::Config {
     let mut lines = Table::default();
     for l in old.lines.iter() {
         let line = crate::line::FxoLine {
@@ -65,7 +65,7 @@ pub fn migrate(old: Config) -> crate::config::Config {
         // Both tables hold MAX_LINES, so every old line fits.
         let _ = lines.push(line);
     }
-    crate::config::Config {
+    super::v4::Config {
         system: old.system,
         webhook: old.webhook,
         outbound: old.outbound,

@@ -21,6 +21,7 @@ use crate::line::{
 use crate::number::{CountryCode, Extension, PhoneNumber};
 use crate::outbound::{NumberPrefix, Outbound};
 use crate::schedule::{AfterHours, DaysOff, Forced, Holiday, NightSwitch, Schedule, WeeklyHours};
+use crate::storage::Storage;
 use crate::system::{Listen, PortRange, System, ToneCountry, Transport, Webhook};
 use crate::time::{Date, Instant, TimeOfDay, TimeRange, Weekday};
 use crate::trunk::SipTrunk;
@@ -136,6 +137,16 @@ prop_compose! {
             max_per_hour,
             blocked_prefixes,
         }
+    }
+}
+
+prop_compose! {
+    /// Any storage limits, in range or not (zero and the extremes included).
+    fn storage()(
+        (calls_kib, audit_kib, voicemail_kib, outbox_kib) in any::<(u32, u32, u32, u32)>(),
+        warn_percent in any::<u8>(),
+    ) -> Storage {
+        Storage { calls_kib, audit_kib, voicemail_kib, outbox_kib, warn_percent }
     }
 }
 
@@ -490,6 +501,7 @@ prop_compose! {
         system in system(),
         webhook in proptest::option::of(webhook()),
         outbound in outbound(),
+        storage in storage(),
         employees in table(employee(), 0..=3),
         groups in table(group(), 0..=3),
         schedules in table(schedule(), 0..=2),
@@ -498,7 +510,8 @@ prop_compose! {
         lines in table(line(), 0..=3),
     ) -> Config {
         Config {
-            system, webhook, outbound, employees, groups, schedules, entry_points, trunks, lines,
+            system, webhook, outbound, storage, employees, groups, schedules, entry_points,
+            trunks, lines,
         }
     }
 }
@@ -1223,4 +1236,24 @@ fn a_per_employee_limit_above_the_offices_points_at_its_line() {
         line,
     );
     assert!(p.to_string().contains("max_concurrent = 3"), "{p}");
+}
+
+#[test]
+fn storage_limits_default_when_absent_and_a_bad_one_is_located() {
+    let c = import(BASE).expect("valid");
+    assert_eq!(c.storage, Storage::default());
+    let text = format!("{BASE}\n[storage]\ncalls_kib = 128\nvoicemail_kib = 0\n");
+    let found = problems(&text);
+    let line = line_of(&text, "voicemail_kib = 0", 0);
+    let p = located(&found, |k| matches!(k, ProblemKind::SizeLimit { .. }), line);
+    assert!(p.to_string().contains("0 would keep nothing"), "{p}");
+    let partial = format!("{BASE}\n[storage]\ncalls_kib = 128\n");
+    let c = import(&partial).expect("valid");
+    assert_eq!(c.storage.calls_kib, 128);
+    assert_eq!(c.storage.audit_kib, Storage::default().audit_kib);
+    let exported = export(&c).expect("export");
+    assert!(
+        exported.contains("[storage]\ncalls_kib = 128\n"),
+        "{exported}"
+    );
 }

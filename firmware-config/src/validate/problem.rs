@@ -11,6 +11,8 @@ pub enum Section {
     Webhook,
     /// `[outbound]`.
     Outbound,
+    /// `[storage]`.
+    Storage,
     /// `[[employees]]`.
     Employees,
     /// `[[groups]]`.
@@ -32,6 +34,7 @@ impl Section {
             Section::System => "system",
             Section::Webhook => "webhook",
             Section::Outbound => "outbound",
+            Section::Storage => "storage",
             Section::Employees => "employees",
             Section::Groups => "groups",
             Section::Schedules => "schedules",
@@ -47,6 +50,7 @@ impl Section {
             Section::System => "system settings",
             Section::Webhook => "webhook",
             Section::Outbound => "outside-call limits",
+            Section::Storage => "storage limits",
             Section::Employees => "employee",
             Section::Groups => "group",
             Section::Schedules => "schedule",
@@ -62,8 +66,8 @@ impl Section {
 pub struct Location {
     /// The section.
     pub section: Section,
-    /// The item's position in its section's list (`None` for `system`, `webhook` and
-    /// `outbound`).
+    /// The item's position in its section's list (`None` for `system`, `webhook`,
+    /// `outbound` and `storage`).
     pub index: Option<usize>,
     /// The item's extension or name, as the admin knows it.
     pub item: String,
@@ -268,6 +272,29 @@ pub enum ProblemKind {
     /// Digits expected.
     #[error("'{0}' must be digits only")]
     NotDigits(String),
+    /// A storage limit that keeps nothing, too little to be useful, or more than any gateway.
+    #[error("{}", size_limit_reason(*kib, *min, *max))]
+    SizeLimit {
+        /// The value, in KiB.
+        kib: u32,
+        /// Lowest allowed, in KiB.
+        min: u32,
+        /// Highest allowed, in KiB.
+        max: u32,
+    },
+    /// A warning level that would warn too early or too late.
+    #[error(
+        "a warning at {value} % of a limit is out of range ({min}–{max} %): lower warns all the \
+         time, higher warns too late"
+    )]
+    WarnPercent {
+        /// The value.
+        value: u8,
+        /// Lowest allowed.
+        min: u8,
+        /// Highest allowed.
+        max: u8,
+    },
     /// A count out of its range.
     #[error("{value} is out of range ({min}–{max})")]
     OutOfRange {
@@ -278,4 +305,27 @@ pub enum ProblemKind {
         /// Highest allowed.
         max: u32,
     },
+}
+
+/// Why a storage limit is refused, in words.
+fn size_limit_reason(kib: u32, min: u32, max: u32) -> String {
+    use crate::storage::kib_text;
+    if kib == 0 {
+        format!(
+            "0 would keep nothing: the limit must be at least {}",
+            kib_text(min)
+        )
+    } else if kib < min {
+        format!(
+            "{} is below the smallest limit, {}",
+            kib_text(kib),
+            kib_text(min)
+        )
+    } else {
+        format!(
+            "{} is above the largest limit, {}",
+            kib_text(kib),
+            kib_text(max)
+        )
+    }
 }

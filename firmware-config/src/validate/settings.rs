@@ -10,6 +10,7 @@ pub(super) fn check(config: &Config, out: &mut Vec<Problem>) {
     check_system(config, out);
     check_webhook(config, out);
     check_outbound(config, out);
+    check_storage(config, out);
     check_trunks(config, out);
     check_lines(config, out);
 }
@@ -66,6 +67,32 @@ fn check_system(config: &Config, out: &mut Vec<Problem>) {
                 ProblemKind::NotDigits(p.to_string()),
             );
         }
+    }
+}
+
+fn check_storage(config: &Config, out: &mut Vec<Problem>) {
+    use crate::storage::{Store, MAX_WARN_PERCENT, MIN_WARN_PERCENT};
+    let s = &config.storage;
+    let loc = |f: &str| global(Section::Storage, f);
+    for store in Store::ALL {
+        let range = store.range_kib();
+        let kib = s.kib(store);
+        if !range.contains(&kib) {
+            let (min, max) = (*range.start(), *range.end());
+            push(
+                out,
+                loc(store.field()),
+                ProblemKind::SizeLimit { kib, min, max },
+            );
+        }
+    }
+    if !(MIN_WARN_PERCENT..=MAX_WARN_PERCENT).contains(&s.warn_percent) {
+        let kind = ProblemKind::WarnPercent {
+            value: s.warn_percent,
+            min: MIN_WARN_PERCENT,
+            max: MAX_WARN_PERCENT,
+        };
+        push(out, loc("warn_percent"), kind);
     }
 }
 

@@ -1707,3 +1707,82 @@ fn a_scoped_ipv6_listen_address_is_refused_because_the_store_cannot_keep_its_sco
     c.system.sip_listen[0].address = "[::]:5060".parse().expect("address");
     assert!(validate(&c).is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Storage limits
+// ---------------------------------------------------------------------------------------------
+
+fn storage_at(field: &str) -> Location {
+    global(Section::Storage, field)
+}
+
+#[test]
+fn a_storage_limit_must_keep_something_useful_and_fit_a_gateway() {
+    assert_only(
+        |c| c.storage.calls_kib = 0,
+        storage_at("calls_kib"),
+        ProblemKind::SizeLimit {
+            kib: 0,
+            min: 64,
+            max: 1 << 20,
+        },
+    );
+    assert_only(
+        |c| c.storage.voicemail_kib = 512,
+        storage_at("voicemail_kib"),
+        ProblemKind::SizeLimit {
+            kib: 512,
+            min: 1024,
+            max: 64 << 20,
+        },
+    );
+    assert_only(
+        |c| c.storage.outbox_kib = (1 << 20) + 1,
+        storage_at("outbox_kib"),
+        ProblemKind::SizeLimit {
+            kib: (1 << 20) + 1,
+            min: 64,
+            max: 1 << 20,
+        },
+    );
+    assert_valid(|c| {
+        c.storage.calls_kib = 64;
+        c.storage.audit_kib = 1 << 20;
+        c.storage.voicemail_kib = 1024;
+    });
+}
+
+#[test]
+fn the_warning_level_is_between_half_and_almost_full() {
+    for value in [0, 49, 100, 255] {
+        assert_only(
+            |c| c.storage.warn_percent = value,
+            storage_at("warn_percent"),
+            ProblemKind::WarnPercent {
+                value,
+                min: 50,
+                max: 99,
+            },
+        );
+    }
+    assert_valid(|c| c.storage.warn_percent = 50);
+    assert_valid(|c| c.storage.warn_percent = 99);
+}
+
+#[test]
+fn storage_problems_say_why() {
+    let says = |change: Change| problems_after(change)[0].to_string();
+    assert_eq!(
+        says(|c| c.storage.audit_kib = 0),
+        "storage limits, field 'audit_kib': 0 would keep nothing: the limit must be at least \
+         64 KiB"
+    );
+    assert_eq!(
+        says(|c| c.storage.calls_kib = 32),
+        "storage limits, field 'calls_kib': 32 KiB is below the smallest limit, 64 KiB"
+    );
+    assert_eq!(
+        says(|c| c.storage.voicemail_kib = 128 << 20),
+        "storage limits, field 'voicemail_kib': 131072 MiB is above the largest limit, 65536 MiB"
+    );
+}

@@ -6,14 +6,16 @@
 //! that they changed (the item is listed) but not what they are. The file is created owner
 //! only (0600). Each line is flushed and synced before [`AuditLog::append`] returns.
 //!
+//! The log is bounded ([`AuditLog::bounded`]: `storage.audit_kib`): it rotates into
+//! `audit.log.1` … `audit.log.3` and the oldest generation is removed first (see
+//! [`crate::storage`]). Clones share one file, so the sizes they see agree.
+//!
 //! Changes of the CRM's contacts (not part of the configuration, so without a revision) are
 //! logged in the same file as [`CrmEntry`] lines: `"crm": true`, who, what, each contact
 //! before and after.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use firmware_config::Config;
@@ -22,6 +24,7 @@ use serde_json::Value;
 
 use super::core::{item_changes, ItemChange};
 use super::protocol::Revision;
+use crate::storage::log::{LogLimit, RotatingLog};
 
 /// The audit log's file name inside the data directory.
 pub const FILE_NAME: &str = "audit.log";
@@ -151,13 +154,25 @@ pub enum AuditError {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     path: PathBuf,
+    file: Arc<Mutex<RotatingLog>>,
 }
 
 impl AuditLog {
-    /// The log in `data_dir` (the directory and file are created by the first entry).
+    /// The log in `data_dir` within the default limit (the directory and file are created by
+    /// the first entry).
     pub fn new(data_dir: &Path) -> AuditLog {
+        let limit = firmware_config::storage::Storage::default()
+            .bytes(firmware_config::storage::Store::Audit);
+        AuditLog::bounded(data_dir, LogLimit::Fixed(limit))
+    }
+
+    /// The log in `data_dir` within `limit`.
+    pub fn bounded(data_dir: &Path, limit: LogLimit) -> AuditLog {
+        let path = data_dir.join(FILE_NAME);
+        let file = RotatingLog::new(path.clone(), limit).owner_only().synced();
         AuditLog {
-            path: data_dir.join(FILE_NAME),
+            path,
+            file: Arc::new(Mutex::new(file)),
         }
     }
 
@@ -168,24 +183,13 @@ impl AuditLog {
 
     /// Appends one entry (an [`Entry`] or a [`CrmEntry`]) as a line, flushed and synced.
     pub fn append<T: Serialize>(&self, entry: &T) -> Result<(), AuditError> {
-        let mut line = serde_json::to_vec(entry).map_err(AuditError::Encode)?;
-        line.push(b'\n');
-        let io = |source| AuditError::Io {
+        let line = serde_json::to_string(entry).map_err(AuditError::Encode)?;
+        // A writer that panicked mid-line left nothing the next line cannot follow.
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        file.append(&line).map_err(|source| AuditError::Io {
             path: self.path.clone(),
             source,
-        };
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(io)?;
-        file.write_all(&line).map_err(io)?;
-        file.flush().map_err(io)?;
-        file.sync_data().map_err(io)
+        })
     }
 
     /// Appends one entry; a failure is logged, not returned (the change is already stored).

@@ -106,6 +106,7 @@ impl Core {
                 })
             }
             Request::Status
+            | Request::Storage
             | Request::Subscribe
             | Request::History { .. }
             | Request::Statistics
@@ -252,6 +253,10 @@ fn replace(config: &mut Config, item: &Item) -> Result<(), Reply> {
             config.outbound = Outbound::clone(o);
             Ok(())
         }
+        Item::Storage(l) => {
+            config.storage = **l;
+            Ok(())
+        }
     }
 }
 
@@ -330,6 +335,7 @@ pub fn item_changes(old: &Config, new: &Config) -> Vec<ItemChange> {
         &old.outbound,
         &new.outbound,
     );
+    single(&mut out, "storage limits", &old.storage, &new.storage);
     let employee = |e: &firmware_config::employee::Employee| format!("employee {}", e.extension);
     table(&mut out, &old.employees, &new.employees, employee);
     let group = |g: &firmware_config::group::QueueGroup| format!("group '{}'", g.name);

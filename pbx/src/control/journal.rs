@@ -10,21 +10,24 @@
 //! - **Damage is skipped**: at start, lines that do not read are counted and logged once, and
 //!   a file that does not end with a newline (cut by a crash) gets one before the next line, so
 //!   one damaged line never spoils the next.
-//! - **Bounded on flash**: when the calls' file passes [`CALLS_LIMIT`] (the notifications'
-//!   [`NOTIFICATIONS_LIMIT`]) it is renamed to `<name>.1`, replacing the older one, and a new
-//!   file is started; at start the `.1` file is read before the current one, and only the last
-//!   [`HISTORY_KEPT`] / [`NOTIFICATIONS_KEPT`] lines are kept in memory. The CRM's file is
-//!   never rotated: it is the CRM's state, replayed whole.
+//! - **Bounded on flash**: both files are [`RotatingLog`]s: the calls' within the configured
+//!   `storage.calls_kib` (live: a new limit applies at the next record), the notifications'
+//!   within [`NOTIFICATIONS_LIMIT`]; each is the current file and up to three older generations
+//!   (`<name>.1` … `<name>.3`), the oldest removed first. At start the generations are read
+//!   oldest first, and only the last [`HISTORY_KEPT`] / [`NOTIFICATIONS_KEPT`] lines are kept
+//!   in memory. The CRM's file is never rotated: it is the CRM's state, replayed whole (its
+//!   size is reported with the storage usage).
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 
 use tracing::{info, warn};
 
 use super::history::{parse_record, record_line, History};
 use super::protocol::{NotificationView, HISTORY_KEPT, NOTIFICATIONS_KEPT};
 use crate::routing::CallRecord;
+use crate::storage::log::{generations_oldest_first, LogLimit, RotatingLog};
 
 /// The call records' file name under the data directory.
 pub const CALLS_FILE: &str = "calls.jsonl";
@@ -32,35 +35,33 @@ pub const CALLS_FILE: &str = "calls.jsonl";
 pub const NOTIFICATIONS_FILE: &str = "notifications.jsonl";
 /// The CRM's changes (leads created, activities), replayed at start.
 pub const CRM_FILE: &str = "crm.jsonl";
-/// The size at which the calls' file is rotated (about 8 000 calls).
-pub const CALLS_LIMIT: u64 = 4 << 20;
-/// The size at which the notifications' file is rotated.
-pub const NOTIFICATIONS_LIMIT: u64 = 1 << 20;
+/// The most the notifications' files hold together.
+pub const NOTIFICATIONS_LIMIT: u64 = 2 << 20;
 
 /// The history kept in memory and the files it is appended to.
 #[derive(Debug)]
 pub struct Journal {
     history: History,
-    calls: Appender,
-    notifications: Appender,
-    crm: Appender,
+    calls: Logged,
+    notifications: Logged,
+    crm: Logged,
 }
 
 impl Journal {
     /// Reads the history under `data_dir` (missing files are an empty history) and opens the
-    /// files for appending.
-    pub fn open(data_dir: &Path) -> Journal {
+    /// files for appending, the call records' within `calls`.
+    pub fn open(data_dir: &Path, calls: LogLimit) -> Journal {
         let calls_path = data_dir.join(CALLS_FILE);
         let notes_path = data_dir.join(NOTIFICATIONS_FILE);
         let mut history = History::new();
-        for path in [rotated(&calls_path), calls_path.clone()] {
+        for path in generations_oldest_first(&calls_path) {
             load(&path, HISTORY_KEPT, |line| {
                 parse_record(line)
                     .map(|r| history.add_record(r))
                     .map_err(|e| e.to_string())
             });
         }
-        for path in [rotated(&notes_path), notes_path.clone()] {
+        for path in generations_oldest_first(&notes_path) {
             load(&path, NOTIFICATIONS_KEPT, |line| {
                 serde_json::from_str::<NotificationView>(line)
                     .map(|n| history.add_notification(n))
@@ -75,9 +76,15 @@ impl Journal {
         );
         Journal {
             history,
-            calls: Appender::new(calls_path, Some(CALLS_LIMIT)),
-            notifications: Appender::new(notes_path, Some(NOTIFICATIONS_LIMIT)),
-            crm: Appender::new(data_dir.join(CRM_FILE), None),
+            calls: Logged(RotatingLog::new(calls_path, calls)),
+            notifications: Logged(RotatingLog::new(
+                notes_path,
+                LogLimit::Fixed(NOTIFICATIONS_LIMIT),
+            )),
+            crm: Logged(RotatingLog::new(
+                data_dir.join(CRM_FILE),
+                LogLimit::Unbounded,
+            )),
         }
     }
 
@@ -185,103 +192,23 @@ fn load(path: &Path, keep: usize, mut take: impl FnMut(&str) -> Result<(), Strin
     }
 }
 
-/// Where a file goes when it is rotated: `<name>.1`.
-fn rotated(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".1");
-    PathBuf::from(name)
-}
-
-/// Appends lines to one file, opening it on first use (and again after a failure), and
-/// rotating it once it passes its limit.
+/// A history file whose write failures are logged (the record is still kept in memory).
 #[derive(Debug)]
-struct Appender {
-    path: PathBuf,
-    file: Option<BufWriter<File>>,
-    /// The size past which the file is rotated; never when `None`.
-    limit: Option<u64>,
-    /// The file's size as far as this appender knows (read when it is opened).
-    size: u64,
-}
+struct Logged(RotatingLog);
 
-impl Appender {
-    fn new(path: PathBuf, limit: Option<u64>) -> Appender {
-        Appender {
-            path,
-            file: None,
-            limit,
-            size: 0,
-        }
-    }
-
-    /// Renames a file past its limit to `<name>.1` (replacing the older one); the next line
-    /// starts a new file.
-    fn rotate_if_full(&mut self) -> std::io::Result<()> {
-        if self.limit.is_none_or(|limit| self.size < limit) {
-            return Ok(());
-        }
-        self.file = None;
-        std::fs::rename(&self.path, rotated(&self.path))?;
-        info!(file = %self.path.display(), bytes = self.size, "history file rotated");
-        self.size = 0;
-        Ok(())
-    }
-
-    /// Appends `line` and a newline, flushed; a failure is logged and the file reopened next
-    /// time.
+impl Logged {
     fn append(&mut self, line: &str) {
-        if let Err(e) = self.try_append(line) {
-            warn!(file = %self.path.display(), error = %e, "history line not written");
-            self.file = None;
+        if let Err(e) = self.0.append(line) {
+            warn!(file = %self.0.path().display(), error = %e, "history line not written");
         }
     }
-
-    fn try_append(&mut self, line: &str) -> std::io::Result<()> {
-        if self.file.is_some() {
-            self.rotate_if_full()?;
-        }
-        let file = match &mut self.file {
-            Some(f) => f,
-            None => {
-                let file = open_for_append(&self.path)?;
-                self.size = file.metadata()?.len();
-                self.file.insert(BufWriter::new(file))
-            }
-        };
-        file.write_all(line.as_bytes())?;
-        file.write_all(b"\n")?;
-        file.flush()?;
-        self.size += line.len() as u64 + 1;
-        Ok(())
-    }
-}
-
-/// Opens (or creates) `path` for appending; ends a cut last line with a newline first.
-fn open_for_append(path: &Path) -> std::io::Result<File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)?;
-    let len = file.metadata()?.len();
-    if len > 0 {
-        let mut last = [0u8; 1];
-        file.seek(SeekFrom::Start(len - 1))?;
-        file.read_exact(&mut last)?;
-        if last[0] != b'\n' {
-            file.write_all(b"\n")?;
-        }
-    }
-    Ok(file)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::routing::{CallId, Caller, Outcome};
+    use crate::storage::GENERATIONS;
     use chrono::{DateTime, Utc};
 
     fn at(secs: i64) -> DateTime<Utc> {
@@ -315,7 +242,7 @@ mod tests {
     #[test]
     fn records_and_notifications_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let mut j = Journal::open(dir.path());
+        let mut j = Journal::open(dir.path(), LogLimit::Fixed(1 << 20));
         assert!(calls(&j).is_empty(), "no file: empty");
         j.record(&record(1, Outcome::Missed));
         j.record(&record(2, Outcome::Voicemail));
@@ -326,7 +253,7 @@ mod tests {
         });
         assert_eq!(calls(&j), [2, 1]);
         drop(j);
-        let again = Journal::open(dir.path());
+        let again = Journal::open(dir.path(), LogLimit::Fixed(1 << 20));
         assert_eq!(calls(&again), [2, 1]);
         let notes = again.history().notifications(10);
         assert_eq!(notes.len(), 1);
@@ -341,11 +268,14 @@ mod tests {
         let good = record_line(&record(1, Outcome::Missed)).unwrap_or_default();
         let text = format!("{good}\nnot json\n\n\u{0}\n{}", &good[..20]);
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-        let mut j = Journal::open(dir.path());
+        let mut j = Journal::open(dir.path(), LogLimit::Fixed(1 << 20));
         assert_eq!(calls(&j), [1]);
         j.record(&record(3, Outcome::Missed));
         drop(j);
-        assert_eq!(calls(&Journal::open(dir.path())), [3, 1]);
+        assert_eq!(
+            calls(&Journal::open(dir.path(), LogLimit::Fixed(1 << 20))),
+            [3, 1]
+        );
     }
 
     #[test]
@@ -357,7 +287,7 @@ mod tests {
             lines.push('\n');
         }
         std::fs::write(dir.path().join(CALLS_FILE), lines).unwrap_or_else(|e| panic!("{e}"));
-        let j = Journal::open(dir.path());
+        let j = Journal::open(dir.path(), LogLimit::Fixed(1 << 20));
         let kept = calls(&j);
         assert_eq!(kept.len(), HISTORY_KEPT);
         assert_eq!(kept.last(), Some(&3));
@@ -368,38 +298,48 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         // A directory where the file should be: every append fails.
         std::fs::create_dir(dir.path().join(CALLS_FILE)).unwrap_or_else(|e| panic!("{e}"));
-        let mut j = Journal::open(dir.path());
+        let mut j = Journal::open(dir.path(), LogLimit::Fixed(1 << 20));
         j.record(&record(9, Outcome::Missed));
         assert_eq!(calls(&j), [9]);
     }
 
     #[test]
-    fn a_full_file_is_rotated_and_both_are_read_back() {
+    fn a_full_file_is_rotated_within_its_limit_and_every_generation_is_read_back() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join(CALLS_FILE);
-        let mut appender = Appender::new(path.clone(), Some(200));
-        for n in 0..10 {
-            appender.append(&record_line(&record(n, Outcome::Missed)).unwrap_or_default());
+        let limit = 4000;
+        let mut j = Journal::open(dir.path(), LogLimit::Fixed(limit));
+        for n in 0..100 {
+            j.record(&record(n, Outcome::Missed));
         }
-        drop(appender);
-        let old = std::fs::read_to_string(rotated(&path)).unwrap_or_default();
-        let new = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(!old.is_empty() && !new.is_empty(), "both files hold lines");
-        assert!(new.len() < old.len() + 400, "the new file started small");
-        let j = Journal::open(dir.path());
+        drop(j);
+        let on_disk: Vec<String> = generations_oldest_first(&path)
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect();
+        let bytes: usize = on_disk.iter().map(String::len).sum();
+        assert!(on_disk.len() > 2, "rotated into generations");
+        assert!(bytes as u64 <= limit, "{bytes} bytes on disk");
+        let j = Journal::open(dir.path(), LogLimit::Fixed(limit));
         let kept = calls(&j);
-        assert!(kept.first() == Some(&9), "the newest is read: {kept:?}");
-        let on_disk = old.lines().count() + new.lines().count();
-        assert_eq!(kept.len(), on_disk, "every line in both files is read back");
+        assert_eq!(kept.first(), Some(&99), "the newest is read: {kept:?}");
+        let lines: usize = on_disk.iter().map(|t| t.lines().count()).sum();
+        assert_eq!(kept.len(), lines, "every line in every file is read back");
+        assert!(
+            kept.windows(2).all(|w| w[0] == w[1] + 1),
+            "the oldest went first"
+        );
     }
 
     #[test]
     fn the_crm_journal_is_never_rotated() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let mut appender = Appender::new(dir.path().join(CRM_FILE), None);
-        for n in 0..100 {
-            appender.append(&format!("{{\"line\":{n}}}"));
+        let mut j = Journal::open(dir.path(), LogLimit::Fixed(1000));
+        let event = crate::routing::crm::CrmEvent::ContactRemoved { id: 1 };
+        for _ in 0..100 {
+            j.crm_changed(&event);
         }
-        assert!(!rotated(&dir.path().join(CRM_FILE)).exists());
+        let generations = generations_oldest_first(&dir.path().join(CRM_FILE));
+        assert!(generations[..GENERATIONS - 1].iter().all(|p| !p.exists()));
     }
 }

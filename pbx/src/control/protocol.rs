@@ -14,6 +14,9 @@
 //! with [`Request::Contacts`], changed one at a time with [`Request::SaveContact`] and
 //! [`Request::RemoveContact`] (last write wins), and imported with
 //! [`Request::ImportContacts`] (answered with a report; `dry_run` first to show it).
+//!
+//! How full the data directory's stores are is read with [`Request::Storage`]; subscribers
+//! are sent [`Event::Storage`] when it changes.
 
 use chrono::{DateTime, Utc};
 use firmware_config::employee::{Employee, Presence};
@@ -22,6 +25,7 @@ use firmware_config::group::QueueGroup;
 use firmware_config::number::{Extension, PhoneNumber};
 use firmware_config::outbound::Outbound;
 use firmware_config::schedule::{NightSwitch, Schedule};
+use firmware_config::storage::{Storage, Store};
 use firmware_config::system::{System, Webhook};
 use firmware_config::Config;
 use serde::{Deserialize, Serialize};
@@ -99,6 +103,8 @@ pub enum Request {
     Status,
     /// Pushes [`Event`]s on this connection from now on.
     Subscribe,
+    /// How full each store of the data directory is (answered with [`Reply::Storage`]).
+    Storage,
     /// Recent call records, newest first (answered with [`Reply::History`]).
     History {
         /// At most this many (the daemon keeps [`HISTORY_KEPT`]).
@@ -185,6 +191,8 @@ pub enum Item {
     Webhook(Option<Box<Webhook>>),
     /// The outside-call limits.
     Outbound(Box<Outbound>),
+    /// The storage limits (applied at once, no restart).
+    Storage(Box<Storage>),
 }
 
 /// Names an item to remove.
@@ -256,6 +264,8 @@ pub enum Reply {
     },
     /// To [`Request::Status`].
     Status(Status),
+    /// To [`Request::Storage`].
+    Storage(StorageReport),
     /// Subscribed: events follow.
     Subscribed,
     /// To [`Request::History`]: call records, newest first.
@@ -329,6 +339,43 @@ pub struct Status {
     pub queues: Vec<QueueView>,
     /// Analog lines and their state.
     pub lines: Vec<LineView>,
+}
+
+/// How full the data directory's stores are, as last measured.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageReport {
+    /// When it was measured (none before the first measurement).
+    pub at: Option<DateTime<Utc>>,
+    /// The warning level, in percent of a limit.
+    pub warn_percent: u8,
+    /// Each limited store.
+    pub stores: Vec<StoreUsage>,
+    /// What else the daemon keeps there, unlimited (the CRM's journal, notifications), in
+    /// bytes.
+    pub other_bytes: u64,
+}
+
+impl StorageReport {
+    /// The stores at or above the warning level.
+    pub fn warnings(&self) -> impl Iterator<Item = &StoreUsage> {
+        self.stores.iter().filter(|s| s.warning)
+    }
+}
+
+/// One limited store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreUsage {
+    /// Which.
+    pub store: Store,
+    /// What it holds, in bytes.
+    pub used_bytes: u64,
+    /// Its limit, in bytes.
+    pub limit_bytes: u64,
+    /// Items removed (old log files, voicemail messages, outbox events) since the daemon
+    /// started, to keep within the limit.
+    pub removed: u64,
+    /// At or above the warning level.
+    pub warning: bool,
 }
 
 /// A registered phone.
@@ -498,6 +545,8 @@ pub enum Event {
     },
     /// The live state changed (a call, a registration, a queue).
     Status(Status),
+    /// The stores were measured and something changed (a warning, a limit, a percent).
+    Storage(StorageReport),
     /// Employees were notified (a missed call), as text.
     Notification {
         /// Who was told.
@@ -597,6 +646,7 @@ mod tests {
         );
         for line in [
             r#"{"v":1,"id":9,"request":"statistics"}"#,
+            r#"{"v":1,"id":9,"request":"storage"}"#,
             r#"{"v":1,"id":9,"request":"voicemail"}"#,
             r#"{"v":1,"id":9,"request":"notifications","limit":3}"#,
         ] {

@@ -22,6 +22,10 @@
 //!   with looser permissions. A stale socket file (nobody answers on it) is replaced; a live one
 //!   (another daemon) or a file that is not a socket is an error. The file is removed when the
 //!   server is dropped.
+//! - **Storage**: with [`Setup::live`], the audit log is kept within the live audit limit, each
+//!   applied configuration sets the live limits (every writer follows at its next write), and
+//!   the storage monitor ([`crate::storage::shell`]) runs as one of the server's tasks; its
+//!   last report answers [`Request::Storage`].
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -35,7 +39,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, error, info, warn};
 
@@ -45,8 +49,11 @@ use super::contacts::{self, CrmAnswer, CrmRequest};
 use super::core::{Core, Decision};
 use super::protocol::{
     decode_request, encode_line, Event, FieldProblem, Reply, Request, Revision, ServerMessage,
-    Status, MAX_LINE,
+    Status, StorageReport, MAX_LINE,
 };
+use crate::notify::worker::Alerter;
+use crate::storage::live::Live;
+use crate::storage::log::LogLimit;
 
 /// Events kept for a subscriber that has not written them out yet.
 pub const EVENT_BUFFER: usize = 256;
@@ -104,6 +111,12 @@ pub struct Setup {
     /// The group of console users (its id): the socket is 0660 and this group's; owner-only
     /// (0600) when absent.
     pub group: Option<u32>,
+    /// The live storage limits: with them the audit log is bounded, applied changes set them
+    /// and the storage monitor runs; without, the audit log has the default limit and
+    /// [`Request::Storage`] answers an empty report.
+    pub live: Option<Arc<Live>>,
+    /// Where the storage monitor raises webhook alerts (none without a webhook worker).
+    pub alerter: Option<Alerter>,
 }
 
 /// Why the control socket could not be opened.
@@ -148,25 +161,47 @@ impl ControlServer {
         let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let (jobs_tx, jobs) = mpsc::channel(JOB_QUEUE);
+        let audit = match &setup.live {
+            Some(live) => AuditLog::bounded(
+                &setup.data_dir,
+                LogLimit::Live(Arc::clone(live), firmware_config::storage::Store::Audit),
+            ),
+            None => AuditLog::new(&setup.data_dir),
+        };
+        let (reports, storage) = watch::channel(StorageReport::default());
         let editor = Editor {
             core: Core::new(setup.revision, setup.config),
             storage: Some(Storage {
                 store: setup.store,
-                audit: AuditLog::new(&setup.data_dir),
+                audit: audit.clone(),
+                live: setup.live.clone(),
             }),
             switch: commands_tx.clone(),
             events: events.clone(),
+            live: setup.live.clone(),
         };
         let peers = Peers {
             editor: jobs_tx,
             switch: commands_tx,
             events: events.clone(),
-            audit: AuditLog::new(&setup.data_dir),
+            audit,
+            storage,
         };
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(editor.run(jobs)),
             tokio::spawn(accept(listener, peers)),
         ];
+        if let Some(live) = setup.live {
+            tasks.push(tokio::spawn(crate::storage::shell::run(
+                crate::storage::shell::Watch {
+                    data_dir: setup.data_dir.clone(),
+                    live,
+                    reports,
+                    events: events.clone(),
+                    alerter: setup.alerter,
+                },
+            )));
+        }
         let server = ControlServer {
             socket: setup.socket,
             tasks,
@@ -239,6 +274,8 @@ struct Peers {
     switch: mpsc::Sender<SwitchCommand>,
     events: broadcast::Sender<Event>,
     audit: AuditLog,
+    /// The storage monitor's last report.
+    storage: watch::Receiver<StorageReport>,
 }
 
 async fn accept(listener: UnixListener, peers: Peers) {
@@ -358,6 +395,7 @@ impl Connection {
     async fn serve(&mut self, request: Request) -> Reply {
         match request {
             Request::Status => self.status().await,
+            Request::Storage => Reply::Storage(self.peers.storage.borrow().clone()),
             Request::History { .. }
             | Request::Statistics
             | Request::Voicemail { .. }
@@ -542,6 +580,8 @@ struct Job {
 struct Storage {
     store: ConfigStore,
     audit: AuditLog,
+    /// Set as soon as a change is stored, so its own audit line already follows new limits.
+    live: Option<Arc<Live>>,
 }
 
 impl Storage {
@@ -555,6 +595,9 @@ impl Storage {
         after: &Config,
     ) -> Result<Revision, SaveError> {
         let written = self.store.save_over(after, base)?;
+        if let Some(live) = &self.live {
+            live.set(&after.storage);
+        }
         let entry = Entry::new(Utc::now(), by, written.generation, before, after);
         self.audit.record(&entry);
         Ok(written.generation)
@@ -567,6 +610,8 @@ struct Editor {
     storage: Option<Storage>,
     switch: mpsc::Sender<SwitchCommand>,
     events: broadcast::Sender<Event>,
+    /// Set from each applied configuration.
+    live: Option<Arc<Live>>,
 }
 
 impl Editor {
@@ -631,6 +676,9 @@ impl Editor {
         let Some(saved) = self.core.saved(revision, user) else {
             return error("the change was stored but not pending (a bug)".into());
         };
+        if let Some(live) = &self.live {
+            live.set(&saved.config.storage);
+        }
         if self
             .switch
             .send(SwitchCommand::Config(Arc::clone(&saved.config)))

@@ -10,6 +10,32 @@ use crate::routing::{CallId, Caller, MissedBecause, Notification, NotifyEvent};
 
 /// The `type` of a missed-call event.
 pub const MISSED_CALL: &str = "missed_call";
+/// The `type` of a storage warning.
+pub const STORAGE_WARNING: &str = "storage_warning";
+
+/// The JSON body POSTed to the webhook when a store reached its warning level:
+///
+/// ```json
+/// {"id":8,"type":"storage_warning","at":"2026-11-23T18:02:11Z","store":"voicemail",
+///  "used_bytes":247463936,"limit_bytes":268435456,
+///  "text":"Storage: voicemail 92 % of 256 MiB"}
+/// ```
+pub fn storage_envelope(
+    id: u64,
+    at: DateTime<Utc>,
+    usage: &crate::control::protocol::StoreUsage,
+    text: &str,
+) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&serde_json::json!({
+        "id": id,
+        "type": STORAGE_WARNING,
+        "at": at,
+        "store": usage.store,
+        "used_bytes": usage.used_bytes,
+        "limit_bytes": usage.limit_bytes,
+        "text": text,
+    }))
+}
 
 /// The JSON body POSTed to the webhook for event `id` (the exact bytes that are signed):
 ///

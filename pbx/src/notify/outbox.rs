@@ -243,6 +243,12 @@ impl Outbox {
         self.next_id
     }
 
+    /// Changes the byte limit; the oldest events are dropped at the next push if the outbox
+    /// is over it.
+    pub fn set_max_bytes(&mut self, max_bytes: u64) {
+        self.limits.max_bytes = max_bytes;
+    }
+
     fn is_pending(&self, id: u64) -> bool {
         self.pending.iter().any(|(i, _)| *i == id)
     }

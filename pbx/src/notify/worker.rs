@@ -12,7 +12,7 @@ use firmware_config::system::Webhook;
 use tracing::{debug, error, info, warn};
 
 use super::delivery::{classify, Backoff, Delivery, Outcome, Settled};
-use super::event::envelope;
+use super::event::{envelope, storage_envelope};
 use super::outbox::{Limits, Outbox, OutboxError};
 use super::webhook::Client;
 use crate::routing::Notification;
@@ -41,6 +41,28 @@ pub enum NotifyError {
 enum Command {
     Notify(Notification),
     Configure(Option<Box<Webhook>>),
+    /// A store reached its warning level: the event's body given its id.
+    Storage(Box<crate::control::protocol::StoreUsage>, String),
+    /// The outbox's limit from now on.
+    Bound(std::sync::Arc<crate::storage::live::Live>),
+}
+
+/// Raises storage warnings on the webhook from another task (cloned from
+/// [`Notifier::alerter`]).
+#[derive(Debug, Clone)]
+pub struct Alerter {
+    tx: Sender<Command>,
+}
+
+impl Alerter {
+    /// Queues a `storage_warning` event (not at all when no webhook is configured). Never
+    /// blocks.
+    pub fn storage(&self, usage: &crate::control::protocol::StoreUsage, text: &str) {
+        let command = Command::Storage(Box::new(usage.clone()), text.to_owned());
+        if self.tx.send(command).is_err() {
+            error!("webhook worker is gone; storage warning not queued");
+        }
+    }
 }
 
 /// The daemon's handle on the worker. Dropping it lets the worker finish what it is doing
@@ -67,6 +89,7 @@ impl Notifier {
             delivery,
             client: None,
             webhook: None,
+            live: None,
             rx,
             dir: dir.to_owned(),
         };
@@ -82,6 +105,21 @@ impl Notifier {
     pub fn notify(&self, notification: &Notification) {
         if self.tx.send(Command::Notify(notification.clone())).is_err() {
             error!("webhook worker is gone; notification not queued");
+        }
+    }
+
+    /// A handle that raises storage warnings on the webhook.
+    pub fn alerter(&self) -> Alerter {
+        Alerter {
+            tx: self.tx.clone(),
+        }
+    }
+
+    /// The outbox's size limit follows `live` (read before each new event), and its drops are
+    /// counted there.
+    pub fn bound_by(&self, live: std::sync::Arc<crate::storage::live::Live>) {
+        if self.tx.send(Command::Bound(live)).is_err() {
+            error!("webhook worker is gone; outbox limit not passed");
         }
     }
 
@@ -112,6 +150,8 @@ struct Worker {
     delivery: Delivery,
     client: Option<Client>,
     webhook: Option<Webhook>,
+    /// The live storage limits, once bound.
+    live: Option<std::sync::Arc<crate::storage::live::Live>>,
     rx: Receiver<Command>,
     dir: PathBuf,
 }
@@ -152,23 +192,39 @@ impl Worker {
 
     fn command(&mut self, command: Command) {
         match command {
-            Command::Notify(n) => self.store(&n),
+            Command::Notify(n) => self.store(|id| envelope(id, &n)),
             Command::Configure(webhook) => self.configure(webhook.map(|w| *w)),
+            Command::Storage(usage, text) => {
+                let at = chrono::Utc::now();
+                self.store(|id| storage_envelope(id, at, &usage, &text))
+            }
+            Command::Bound(live) => self.live = Some(live),
         }
     }
 
-    /// Puts a notification in the outbox and in line.
-    fn store(&mut self, notification: &Notification) {
+    /// Puts an event whose body `make` builds from its id in the outbox and in line.
+    fn store(&mut self, make: impl FnOnce(u64) -> Result<Vec<u8>, serde_json::Error>) {
         if self.client.is_none() {
             debug!("no webhook configured; notification not queued for it");
             return;
         }
-        match self.outbox.push(|id| envelope(id, notification)) {
+        if let Some(live) = &self.live {
+            self.outbox
+                .set_max_bytes(live.bytes(firmware_config::storage::Store::Outbox));
+        }
+        match self.outbox.push(make) {
             Ok(pushed) => {
                 debug!(id = pushed.id, "webhook event queued");
                 self.delivery.push(pushed.id);
+                if let (Some(live), false) = (&self.live, pushed.dropped.is_empty()) {
+                    let store = firmware_config::storage::Store::Outbox;
+                    live.removed(store, pushed.dropped.len() as u64);
+                }
                 for id in pushed.dropped {
                     self.delivery.forget(id);
+                }
+                if let Some(live) = &self.live {
+                    live.written();
                 }
             }
             Err(e) => {

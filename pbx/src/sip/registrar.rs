@@ -610,6 +610,7 @@ mod tests {
             system: firmware_config::default::system(),
             webhook: None,
             outbound: Default::default(),
+            storage: Default::default(),
             employees,
             groups: Table::new(),
             schedules: Table::new(),

@@ -231,13 +231,14 @@ impl Listeners {
     }
 
     /// Keeps voicemail messages in the store under `data_dir` for the mailboxes `config`
-    /// names, while serving.
+    /// names, within the voicemail limit of `live`, while serving.
     pub fn voicemail_in(
         &mut self,
         data_dir: &std::path::Path,
         config: Arc<firmware_config::Config>,
+        live: Arc<crate::storage::live::Live>,
     ) {
-        let store = VoicemailStore::new(data_dir);
+        let store = VoicemailStore::bounded(data_dir, live);
         let last = Arc::default();
         self.voicemail = Some(Voicemail {
             store,
@@ -247,9 +248,15 @@ impl Listeners {
     }
 
     /// Keeps the call history (records and notifications) under `data_dir` while serving,
-    /// read back from there now.
-    pub fn history_in(&mut self, data_dir: &std::path::Path) {
-        self.history = Some(Journal::open(data_dir));
+    /// read back from there now; the records within the call-record limit of `live`.
+    pub fn history_in(
+        &mut self,
+        data_dir: &std::path::Path,
+        live: Arc<crate::storage::live::Live>,
+    ) {
+        let calls =
+            crate::storage::log::LogLimit::Live(live, firmware_config::storage::Store::Calls);
+        self.history = Some(Journal::open(data_dir, calls));
     }
 
     /// Serves the control socket's requests while serving: new configurations are applied to

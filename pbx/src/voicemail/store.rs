@@ -6,6 +6,12 @@
 //! a file name. Metadata is written to a temporary file, synced and renamed over the old one,
 //! so a power cut leaves either the old or the new version. Listing skips (with a warning)
 //! metadata it cannot read, so one damaged file never hides the others.
+//!
+//! Bounded ([`VoicemailStore::bounded`]: `storage.voicemail_kib`, all mailboxes together):
+//! after a message is saved, while the store is over its limit, the oldest heard messages of
+//! any mailbox are removed, then the oldest unheard ones ([`crate::storage::voicemail_victims`]);
+//! the message just saved and recordings in progress are never removed. Each removal is
+//! logged. Mailboxes no longer configured count and lose their messages like the others.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,6 +20,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
+use firmware_config::storage::Store;
 use firmware_config::Config;
 
 use super::{Change, Mailboxes, Message};
@@ -53,6 +60,7 @@ pub enum StoreError {
 pub struct VoicemailStore {
     root: PathBuf,
     counter: AtomicU32,
+    limit: Option<std::sync::Arc<crate::storage::live::Live>>,
 }
 
 /// The longest message id.
@@ -95,6 +103,18 @@ impl VoicemailStore {
         VoicemailStore {
             root: data_dir.into().join(super::STORE_DIR),
             counter: AtomicU32::new(0),
+            limit: None,
+        }
+    }
+
+    /// The store under `data_dir`, kept within `live`'s voicemail limit.
+    pub fn bounded(
+        data_dir: impl Into<PathBuf>,
+        live: std::sync::Arc<crate::storage::live::Live>,
+    ) -> VoicemailStore {
+        VoicemailStore {
+            limit: Some(live),
+            ..VoicemailStore::new(data_dir)
         }
     }
 
@@ -216,7 +236,11 @@ impl VoicemailStore {
     /// already gone (the engine could not create it) is not an error.
     pub fn apply(&self, change: &Change) -> Result<(), StoreError> {
         match change {
-            Change::Save(message) => self.save(message),
+            Change::Save(message) => {
+                self.save(message)?;
+                self.make_room(message);
+                Ok(())
+            }
             Change::Discard { mailbox, id } => {
                 let wav = self.wav_path(mailbox, id)?;
                 match std::fs::remove_file(&wav) {
@@ -227,6 +251,84 @@ impl VoicemailStore {
             Change::MarkHeard { mailbox, id } => self.mark_heard(mailbox, id),
             Change::Delete { mailbox, id } => self.delete(mailbox, id),
         }
+    }
+
+    /// Removes the oldest messages (heard first) while the store is over its limit, never
+    /// `kept` (the message just saved). Returns how many were removed.
+    pub fn make_room(&self, kept: &Message) -> usize {
+        let Some(live) = &self.limit else {
+            return 0;
+        };
+        let limit = live.bytes(Store::Voicemail);
+        let (total, candidates) = self.weigh(kept);
+        let victims = crate::storage::voicemail_victims(&candidates, total, limit);
+        let mut removed = 0;
+        for (dir, id, heard) in &victims {
+            let json = dir.join(format!("{id}.json"));
+            let wav = dir.join(format!("{id}.wav"));
+            let gone = [&wav, &json]
+                .into_iter()
+                .try_for_each(|p| match std::fs::remove_file(p) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(()),
+                });
+            match gone {
+                Ok(()) => {
+                    removed += 1;
+                    tracing::warn!(
+                        dir = %dir.display(), %id, heard, limit,
+                        "voicemail store full: the oldest message removed"
+                    );
+                }
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), %id, error = %e, "voicemail message could not be removed")
+                }
+            }
+        }
+        if removed > 0 {
+            live.removed(Store::Voicemail, removed as u64);
+        }
+        live.written();
+        removed
+    }
+
+    /// The store's size in bytes, and every stored message but `kept` with its size, keyed
+    /// by its directory, id and whether it was heard.
+    fn weigh(&self, kept: &Message) -> (u64, Vec<crate::storage::Candidate<Victim>>) {
+        let kept_dir = self.dir(&kept.mailbox);
+        let mut total = 0;
+        let mut candidates = Vec::new();
+        let Ok(boxes) = std::fs::read_dir(&self.root) else {
+            return (0, candidates);
+        };
+        for dir in boxes.filter_map(Result::ok).map(|e| e.path()) {
+            let Ok(files) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for path in files.filter_map(Result::ok).map(|e| e.path()) {
+                let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+                total += size;
+                if path.extension().is_none_or(|e| e != "json") {
+                    continue;
+                }
+                let Ok(message) = read(&path) else { continue };
+                let Some(id) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
+                    continue;
+                };
+                if dir == kept_dir && id == kept.id {
+                    continue;
+                }
+                let wav = path.with_extension("wav");
+                let bytes = size + std::fs::metadata(&wav).map_or(0, |m| m.len());
+                candidates.push(crate::storage::Candidate {
+                    key: (dir.clone(), id, message.heard),
+                    bytes,
+                    heard: message.heard,
+                    received_at: message.received_at,
+                });
+            }
+        }
+        (total, candidates)
     }
 
     /// Every mailbox the configuration has (each employee's and each entry point's) with its
@@ -255,6 +357,9 @@ impl VoicemailStore {
         (new, messages.len() - new)
     }
 }
+
+/// A message that may be removed: its mailbox's directory, its id, whether it was heard.
+type Victim = (PathBuf, String, bool);
 
 fn checked(id: &str) -> Result<&str, StoreError> {
     if valid_id(id) {
@@ -411,6 +516,80 @@ destination = { employee = "101" }
         let all = store.read_all(&config);
         assert_eq!(all.messages(&mb), [kept]);
         assert!(all.messages(&Mailbox::Entry("reception".into())).is_empty());
+    }
+
+    /// Records a message of `bytes` bytes of audio into `store` through a save change.
+    fn record(store: &VoicemailStore, mailbox: &Mailbox, secs: i64, bytes: usize) -> Message {
+        let (id, wav) = store.new_recording_path(mailbox, at(secs));
+        std::fs::create_dir_all(wav.parent().unwrap()).unwrap();
+        std::fs::write(&wav, vec![0u8; bytes]).unwrap();
+        let message = Message {
+            id,
+            mailbox: mailbox.clone(),
+            caller: "withheld".into(),
+            entry: None,
+            received_at: at(secs),
+            duration_ms: 4200,
+            heard: false,
+        };
+        store.apply(&Change::Save(message.clone())).unwrap();
+        message
+    }
+
+    fn ids(store: &VoicemailStore, mailbox: &Mailbox) -> Vec<String> {
+        store.list(mailbox).into_iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn a_full_store_loses_its_oldest_heard_messages_first_then_the_oldest_unheard() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = firmware_config::storage::Storage {
+            voicemail_kib: 8,
+            ..Default::default()
+        };
+        let live = crate::storage::live::Live::new(&limits);
+        let store = VoicemailStore::bounded(dir.path(), live.clone());
+        let (a, b) = (employee("101"), employee("102"));
+        let unheard_old = record(&store, &a, 0, 2000);
+        let heard_older = record(&store, &b, 10, 2000);
+        let heard_newer = record(&store, &a, 20, 2000);
+        store.mark_heard(&b, &heard_older.id).unwrap();
+        store.mark_heard(&a, &heard_newer.id).unwrap();
+        assert_eq!(live.removed_counts()[2], 0, "within the limit so far");
+        // The fourth passes 8 KiB: the heard ones go, oldest first, and no more than needed.
+        let fourth = record(&store, &b, 30, 2000);
+        assert_eq!(ids(&store, &b), std::slice::from_ref(&fourth.id));
+        assert_eq!(
+            ids(&store, &a),
+            [unheard_old.id.clone(), heard_newer.id.clone()]
+        );
+        let fifth = record(&store, &a, 40, 2000);
+        assert_eq!(ids(&store, &a), [unheard_old.id.clone(), fifth.id.clone()]);
+        // Nothing heard is left: the oldest unheard goes.
+        let sixth = record(&store, &b, 50, 2000);
+        assert_eq!(ids(&store, &a), std::slice::from_ref(&fifth.id));
+        assert_eq!(ids(&store, &b), [fourth.id, sixth.id]);
+        assert_eq!(live.removed_counts()[2], 3);
+        assert!(crate::storage::shell::tree_bytes(&dir.path().join("voicemail")) <= 8 * 1024);
+    }
+
+    #[test]
+    fn the_message_just_saved_and_a_recording_in_progress_are_never_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = firmware_config::storage::Storage {
+            voicemail_kib: 1,
+            ..Default::default()
+        };
+        let live = crate::storage::live::Live::new(&limits);
+        let store = VoicemailStore::bounded(dir.path(), live);
+        let mb = employee("101");
+        let old = record(&store, &mb, 0, 3000);
+        let (_, recording) = store.new_recording_path(&mb, at(5));
+        std::fs::write(&recording, vec![0u8; 3000]).unwrap();
+        let big = record(&store, &mb, 10, 5000);
+        assert_eq!(ids(&store, &mb), [big.id]);
+        assert!(recording.exists(), "the recording in progress is kept");
+        assert!(!store.wav_path(&mb, &old.id).unwrap().exists());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use firmware_config::entry::EntryPoint;
 use firmware_config::group::{Distribution, QueueGroup, Unanswered};
 use firmware_config::outbound::Outbound;
 use firmware_config::schedule::{AfterHours, DaysOff, Holiday, Schedule};
+use firmware_config::storage::Storage;
 use firmware_config::system::{System, Webhook};
 use firmware_config::time::Weekday;
 use firmware_config::Config;
@@ -14,7 +15,7 @@ use pbx::control::protocol::{Item, Request, Revision};
 use super::employee::EmployeeRow;
 use super::entry::EntryRow;
 use super::overlay::{Choice, Input, InputFor, PickFor, Picker};
-use super::system::{OutboundRow, SystemRow, WebhookRow};
+use super::system::{OutboundRow, StorageRow, SystemRow, WebhookRow};
 use super::{App, Command, Overlay, Tone};
 use crate::action::Action;
 use crate::describe;
@@ -89,6 +90,8 @@ pub enum Editor {
     System(Box<ItemEditor<System>>),
     /// The outside-call limits.
     Outbound(Box<ItemEditor<Outbound>>),
+    /// The storage limits.
+    Storage(Box<ItemEditor<Storage>>),
     /// The webhook (none: off).
     Webhook(Box<ItemEditor<Option<Webhook>>>),
 }
@@ -167,6 +170,7 @@ impl Editor {
             Editor::Entry(_) => EntryRow::ALL.len(),
             Editor::System(_) => SystemRow::ALL.len(),
             Editor::Outbound(e) => OutboundRow::FIXED.len() + e.draft.blocked_prefixes.len(),
+            Editor::Storage(_) => StorageRow::ALL.len(),
             Editor::Webhook(e) if e.draft.is_some() => WebhookRow::ALL.len(),
             Editor::Webhook(_) => 1,
         }
@@ -180,6 +184,7 @@ impl Editor {
             Editor::Entry(e) => &mut e.row,
             Editor::System(e) => &mut e.row,
             Editor::Outbound(e) => &mut e.row,
+            Editor::Storage(e) => &mut e.row,
             Editor::Webhook(e) => &mut e.row,
         }
     }
@@ -192,6 +197,7 @@ impl Editor {
             Editor::Entry(e) => &mut e.leaving,
             Editor::System(e) => &mut e.leaving,
             Editor::Outbound(e) => &mut e.leaving,
+            Editor::Storage(e) => &mut e.leaving,
             Editor::Webhook(e) => &mut e.leaving,
         }
     }
@@ -205,6 +211,7 @@ impl Editor {
             Editor::Entry(e) => e.dirty(),
             Editor::System(e) => e.draft != e.original,
             Editor::Outbound(e) => e.draft != e.original,
+            Editor::Storage(e) => e.draft != e.original,
             Editor::Webhook(e) => e.draft != e.original,
         }
     }
@@ -218,6 +225,7 @@ impl Editor {
             Editor::Entry(e) => Item::EntryPoint(Box::new(e.draft.clone())),
             Editor::System(e) => Item::System(Box::new(e.draft.clone())),
             Editor::Outbound(e) => Item::Outbound(Box::new(e.draft.clone())),
+            Editor::Storage(e) => Item::Storage(Box::new(e.draft)),
             Editor::Webhook(e) => Item::Webhook(e.draft.clone().map(Box::new)),
         }
     }
@@ -243,6 +251,7 @@ impl Editor {
             },
             Editor::System(e) => (e.original, e.base) = (config.system.clone(), revision),
             Editor::Outbound(e) => (e.original, e.base) = (config.outbound.clone(), revision),
+            Editor::Storage(e) => (e.original, e.base) = (config.storage, revision),
             Editor::Webhook(e) => (e.original, e.base) = (config.webhook.clone(), revision),
         }
     }
@@ -266,6 +275,7 @@ impl Editor {
             (Editor::Outbound(e), Item::Outbound(x)) => {
                 (e.original, e.base) = ((**x).clone(), revision)
             }
+            (Editor::Storage(e), Item::Storage(x)) => (e.original, e.base) = (**x, revision),
             (Editor::Webhook(e), Item::Webhook(x)) => {
                 (e.original, e.base) = (x.as_deref().cloned(), revision)
             }
@@ -302,6 +312,10 @@ impl Editor {
                 &describe::settings::webhook(e.original.as_ref()),
                 &describe::settings::webhook(e.draft.as_ref()),
             ),
+            Editor::Storage(e) => describe::diff(
+                &describe::settings::storage(&e.original),
+                &describe::settings::storage(&e.draft),
+            ),
         }
     }
 
@@ -314,6 +328,7 @@ impl Editor {
             Editor::Entry(e) => e.base,
             Editor::System(e) => e.base,
             Editor::Outbound(e) => e.base,
+            Editor::Storage(e) => e.base,
             Editor::Webhook(e) => e.base,
         }
     }
@@ -328,6 +343,7 @@ impl Editor {
             Editor::Entry(e) => format!("entry point '{}'", e.draft.name),
             Editor::System(_) => "the system settings".into(),
             Editor::Outbound(_) => "the outside-call limits".into(),
+            Editor::Storage(_) => "the storage limits".into(),
             Editor::Webhook(_) => "the webhook".into(),
         }
     }
@@ -356,9 +372,10 @@ impl App {
                 Editor::Schedule(_) => self.schedule_action(action),
                 Editor::Employee(_) => self.employee_action(action),
                 Editor::Entry(_) => self.entry_action(action),
-                Editor::System(_) | Editor::Outbound(_) | Editor::Webhook(_) => {
-                    self.settings_action(action)
-                }
+                Editor::System(_)
+                | Editor::Outbound(_)
+                | Editor::Webhook(_)
+                | Editor::Storage(_) => self.settings_action(action),
             },
         }
         Vec::new()
@@ -710,9 +727,10 @@ impl App {
             | InputFor::NewGroupNumber(_)
             | InputFor::EntryNumber
             | InputFor::EntryDid(_) => self.edit_new_item_field(purpose, text)?,
-            InputFor::System(_) | InputFor::Outbound(_) | InputFor::Webhook(_) => {
-                self.edit_setting(purpose, text)?
-            }
+            InputFor::System(_)
+            | InputFor::Outbound(_)
+            | InputFor::Webhook(_)
+            | InputFor::Storage(_) => self.edit_setting(purpose, text)?,
             _ => self.edit_schedule_field(purpose, text, country)?,
         }
         Ok(())

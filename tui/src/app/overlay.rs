@@ -3,7 +3,7 @@
 use firmware_config::time::{Date, Weekday};
 use pbx::control::protocol::Request;
 
-use super::system::{OutboundRow, SystemRow, WebhookRow};
+use super::system::{OutboundRow, StorageRow, SystemRow, WebhookRow};
 use super::{App, Command, Overlay, Tone};
 use crate::action::Action;
 use crate::fields;
@@ -96,6 +96,8 @@ pub enum InputFor {
     System(SystemRow),
     /// An outside-call limit, or a new blocked prefix (`Blocked`).
     Outbound(OutboundRow),
+    /// A storage limit or the warning level.
+    Storage(StorageRow),
     /// A field of the webhook (its URL also turns it on).
     Webhook(WebhookRow),
 }

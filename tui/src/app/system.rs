@@ -1,7 +1,9 @@
-//! The System tab: three sections (the system settings, the outside-call limits, the webhook),
-//! each edited like the other items: a draft, field by field, saved whole with `Replace`.
+//! The System tab: four sections (the system settings, the outside-call limits, the webhook,
+//! the storage limits), each edited like the other items: a draft, field by field, saved whole
+//! with `Replace`.
 
 use firmware_config::outbound::Outbound;
+use firmware_config::storage::{kib_text, Storage, Store};
 use firmware_config::system::{System, ToneCountry, Webhook};
 use firmware_config::Config;
 use pbx::control::protocol::{Item, Revision};
@@ -22,11 +24,18 @@ pub enum Section {
     Outbound,
     /// The webhook.
     Webhook,
+    /// The storage limits.
+    Storage,
 }
 
 impl Section {
     /// Every section, in order.
-    pub const ALL: [Section; 3] = [Section::System, Section::Outbound, Section::Webhook];
+    pub const ALL: [Section; 4] = [
+        Section::System,
+        Section::Outbound,
+        Section::Webhook,
+        Section::Storage,
+    ];
 
     /// The section at index `i` of the list.
     pub fn at(i: usize) -> Section {
@@ -39,6 +48,7 @@ impl Section {
             Section::System => "System",
             Section::Outbound => "Outbound",
             Section::Webhook => "Webhook",
+            Section::Storage => "Storage",
         }
     }
 }
@@ -306,6 +316,66 @@ impl WebhookRow {
     }
 }
 
+/// A row of the storage limits' editor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageRow {
+    /// One store's limit.
+    Limit(Store),
+    /// The warning level.
+    Warn,
+}
+
+impl StorageRow {
+    /// Every row, in order.
+    pub const ALL: [StorageRow; 5] = [
+        StorageRow::Limit(Store::Calls),
+        StorageRow::Limit(Store::Audit),
+        StorageRow::Limit(Store::Voicemail),
+        StorageRow::Limit(Store::Outbox),
+        StorageRow::Warn,
+    ];
+
+    /// The row at index `i`.
+    pub fn at(i: usize) -> StorageRow {
+        Self::ALL.get(i).copied().unwrap_or(StorageRow::Warn)
+    }
+
+    fn ask(self) -> (String, String) {
+        match self {
+            StorageRow::Limit(store) => {
+                let range = store.range_kib();
+                (
+                    format!("Limit of the {}", store.noun()),
+                    format!(
+                        "e.g. 8 MiB or 512 KiB ({}–{}) · the oldest go first",
+                        kib_text(*range.start()),
+                        kib_text(*range.end())
+                    ),
+                )
+            }
+            StorageRow::Warn => (
+                "Warn at (% of a limit)".into(),
+                "50–99: the console and the webhook are told once".into(),
+            ),
+        }
+    }
+
+    fn text(self, s: &Storage) -> String {
+        match self {
+            StorageRow::Limit(store) => kib_text(s.kib(store)),
+            StorageRow::Warn => s.warn_percent.to_string(),
+        }
+    }
+
+    fn set(self, s: &mut Storage, text: &str) -> Result<(), String> {
+        match self {
+            StorageRow::Limit(store) => s.set_kib(store, parse::size_kib(text, store)?),
+            StorageRow::Warn => s.warn_percent = parse::warn_percent(text)?,
+        }
+        Ok(())
+    }
+}
+
 /// The section editor for `section` of `config`, stored at `base`.
 pub(super) fn editor(section: Section, base: Revision, config: &Config) -> Editor {
     match section {
@@ -316,6 +386,7 @@ pub(super) fn editor(section: Section, base: Revision, config: &Config) -> Edito
         Section::Webhook => {
             Editor::Webhook(Box::new(ItemEditor::new(base, config.webhook.clone())))
         }
+        Section::Storage => Editor::Storage(Box::new(ItemEditor::new(base, config.storage))),
     }
 }
 
@@ -359,12 +430,33 @@ impl App {
         }
     }
 
+    fn storage_editor(&mut self) -> Option<&mut ItemEditor<Storage>> {
+        match &mut self.editor {
+            Some(Editor::Storage(e)) => Some(e.as_mut()),
+            _ => None,
+        }
+    }
+
+    fn storage_action(&mut self, action: Action) {
+        let Some(e) = self.storage_editor() else {
+            return;
+        };
+        if action != Action::Enter {
+            return;
+        }
+        let row = StorageRow::at(e.row);
+        let text = row.text(&e.draft);
+        let (title, hint) = row.ask();
+        self.ask(&title, &hint, text, InputFor::Storage(row));
+    }
+
     /// A key in one of the System tab's editors.
     pub(super) fn settings_action(&mut self, action: Action) {
         match &self.editor {
             Some(Editor::System(_)) => self.system_action(action),
             Some(Editor::Outbound(_)) => self.outbound_action(action),
             Some(Editor::Webhook(_)) => self.webhook_action(action),
+            Some(Editor::Storage(_)) => self.storage_action(action),
             _ => {}
         }
     }
@@ -483,6 +575,12 @@ impl App {
             }
             InputFor::Webhook(row) => {
                 let e = self.webhook_editor().ok_or("the webhook is not open")?;
+                row.set(&mut e.draft, text)
+            }
+            InputFor::Storage(row) => {
+                let e = self
+                    .storage_editor()
+                    .ok_or("the storage limits are not open")?;
                 row.set(&mut e.draft, text)
             }
             _ => Ok(()),

@@ -68,7 +68,7 @@ fn confirm_lines(app: &App) -> Vec<String> {
 }
 
 #[test]
-fn the_session_starts_with_hello_config_status_and_subscribe() {
+fn the_session_starts_with_hello_config_status_storage_and_subscribe() {
     let app = App::new("ola", crate::testing::now());
     let sent: Vec<Request> = app
         .start()
@@ -78,7 +78,12 @@ fn the_session_starts_with_hello_config_status_and_subscribe() {
     assert!(matches!(&sent[0], Request::Hello { user, .. } if user == "ola"));
     assert_eq!(
         sent[1..],
-        [Request::GetConfig, Request::Status, Request::Subscribe]
+        [
+            Request::GetConfig,
+            Request::Status,
+            Request::Storage,
+            Request::Subscribe
+        ]
     );
 }
 

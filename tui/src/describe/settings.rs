@@ -5,6 +5,7 @@ use firmware_config::bounded::List;
 use firmware_config::bounds::{MAX_LISTEN, MAX_PREFIXES};
 use firmware_config::number::CountryCode;
 use firmware_config::outbound::Outbound;
+use firmware_config::storage::{kib_text, Storage, Store};
 use firmware_config::system::{Listen, PortRange, System, ToneCountry, Transport, Webhook};
 
 /// Added to the label of a setting the daemon reads only when it starts.
@@ -107,6 +108,27 @@ pub fn outbound(o: &Outbound) -> Vec<(String, String)> {
         out.push((format!("blocked {p}"), "never dialled".into()));
     }
     out
+}
+
+/// The storage limits as labelled lines.
+pub fn storage(s: &Storage) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Store::ALL
+        .into_iter()
+        .map(|store| (store.noun().to_string(), kib_text(s.kib(store))))
+        .collect();
+    out.push(("warn at".into(), format!("{} %", s.warn_percent)));
+    out
+}
+
+/// A size in bytes in words: `512 B`, `12.3 KiB`, `4.0 MiB`, `1.2 GiB`.
+pub fn bytes(n: u64) -> String {
+    let units = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in units {
+        if n >= size {
+            return format!("{:.1} {unit}", n as f64 / size as f64);
+        }
+    }
+    format!("{n} B")
 }
 
 /// The webhook as labelled lines; the secret is never shown, a short fingerprint tells

@@ -9,6 +9,7 @@ use firmware_config::bounds::{
 };
 use firmware_config::number::{CountryCode, Extension};
 use firmware_config::outbound::NumberPrefix;
+use firmware_config::storage::{kib_text, Store, MAX_WARN_PERCENT, MIN_WARN_PERCENT};
 use firmware_config::system::{Listen, PortRange, Transport};
 
 /// The shortest webhook delivery time the daemon accepts, in milliseconds.
@@ -131,6 +132,56 @@ pub fn absolute_path(s: &str) -> Result<Text<PATH_LEN>, String> {
         return Err(format!("'{s}' must be an absolute path (start with /)"));
     }
     Text::new(s).map_err(|e| format!("the path {e}"))
+}
+
+/// A storage limit in KiB for `store`: `8 MiB`, `8M`, `512 KiB`, `512k`, `1 GiB`, or a bare
+/// number of MiB; within the store's range.
+pub fn size_kib(s: &str, store: Store) -> Result<u32, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{t}' is not a size (e.g. 8 MiB or 512 KiB)"))?;
+    let factor = match unit.trim().to_lowercase().as_str() {
+        "" | "m" | "mb" | "mib" => 1024,
+        "k" | "kb" | "kib" => 1,
+        "g" | "gb" | "gib" => 1024 * 1024,
+        other => return Err(format!("'{other}' is not KiB, MiB or GiB")),
+    };
+    let range = store.range_kib();
+    let kib = n.saturating_mul(factor);
+    let (min, max) = (*range.start(), *range.end());
+    if kib == 0 {
+        return Err(format!("0 would keep nothing: at least {}", kib_text(min)));
+    }
+    match u32::try_from(kib) {
+        Ok(k) if k < min => Err(format!(
+            "at least {} for the {}",
+            kib_text(min),
+            store.noun()
+        )),
+        Ok(k) if k <= max => Ok(k),
+        _ => Err(format!(
+            "at most {} for the {}",
+            kib_text(max),
+            store.noun()
+        )),
+    }
+}
+
+/// The warning level: a percentage of a limit, 50–99 (a trailing `%` is allowed).
+pub fn warn_percent(s: &str) -> Result<u8, String> {
+    let t = s.trim().trim_end_matches('%').trim();
+    let n: u8 = t.parse().map_err(|_| {
+        format!("'{t}' is not a percentage ({MIN_WARN_PERCENT}–{MAX_WARN_PERCENT})")
+    })?;
+    if !(MIN_WARN_PERCENT..=MAX_WARN_PERCENT).contains(&n) {
+        return Err(format!(
+            "{n} % is out of range: {MIN_WARN_PERCENT}–{MAX_WARN_PERCENT} %"
+        ));
+    }
+    Ok(n)
 }
 
 /// A limit of calls at once: 0–255 (0 = none allowed).

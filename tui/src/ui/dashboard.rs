@@ -1,4 +1,5 @@
-//! The live dashboard: lines, registered phones, calls in progress, callers waiting.
+//! The live dashboard: lines, registered phones, calls in progress, callers waiting; under
+//! the title, a warning line while a store of the daemon is near its storage limit.
 
 use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,8 +12,18 @@ use crate::app::{App, Connection};
 
 /// Draws the dashboard.
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let [title, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
+    let warning = storage_warning(app);
+    let warning_rows = u16::from(warning.is_some());
+    let [title, warned, rest] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(warning_rows),
+        Constraint::Min(2),
+    ])
+    .areas(area);
     draw_title(frame, title, app);
+    if let Some(text) = warning {
+        frame.render_widget(Paragraph::new(text).style(bad()), warned);
+    }
     let [top, bottom] = Layout::vertical([Constraint::Percentage(50); 2]).areas(rest);
     let [lines, queues] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(top);
     let [phones, calls] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(bottom);
@@ -74,6 +85,20 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         text = none("no calls");
     }
     boxed(frame, calls, "Calls in progress", text);
+}
+
+/// `⚠ Storage: voicemail 92 % of 256 MiB · audit log 95 % of 4 MiB`, while a store is at
+/// or above its warning level.
+pub(super) fn storage_warning(app: &App) -> Option<String> {
+    let parts: Vec<String> = app
+        .storage
+        .warnings()
+        .map(|s| {
+            let text = pbx::storage::warning_text(s);
+            text.trim_start_matches("Storage: ").to_string()
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("⚠ Storage: {}", parts.join(" · ")))
 }
 
 fn draw_title(frame: &mut Frame, area: Rect, app: &App) {

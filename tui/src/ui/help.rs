@@ -48,6 +48,7 @@ pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
         (None, Some(Editor::System(e))) => system_keys(SystemRow::at(e.row)),
         (None, Some(Editor::Outbound(e))) => outbound_keys(OutboundRow::at(e.row)),
         (None, Some(Editor::Webhook(e))) => webhook_keys(WebhookRow::at(e.row)),
+        (None, Some(Editor::Storage(_))) => settings_keys(&[("Enter", "edit")], None),
         (None, Some(Editor::Entry(_))) => vec![
             ("↑↓", "move"),
             ("Enter", "change"),

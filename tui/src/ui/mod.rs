@@ -89,7 +89,9 @@ fn tab_spans(app: &App, style: TabStyle) -> Vec<Span<'static>> {
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
+    // A store near its storage limit is marked on every screen (the dashboard says which).
     let revision = match app.revision {
+        _ if app.storage.warnings().next().is_some() => "⚠ storage ".to_string(),
         Some(r) => format!("rev {r} "),
         None => String::new(),
     };
@@ -113,7 +115,13 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
         .find(|spans| wide(spans, 0))
         .unwrap_or_default()
     };
-    let room = wide(&spans, revision.len() + 1);
+    let mut room = wide(&spans, revision.chars().count() + 1);
+    let revision = if !room && app.storage.warnings().next().is_some() {
+        room = wide(&spans, 3);
+        "⚠ ".to_string()
+    } else {
+        revision
+    };
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     if room {
         frame.render_widget(Paragraph::new(revision).right_aligned(), area);
@@ -138,9 +146,10 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
         (Some(Editor::Schedule(e)), _) => editors::schedule(frame, area, e),
         (Some(Editor::Employee(e)), _) => employee::draw(frame, area, e),
         (Some(Editor::Entry(e)), _) => entry::draw(frame, area, e),
-        (Some(Editor::System(_) | Editor::Outbound(_) | Editor::Webhook(_)), _) => {
-            system::draw(frame, area, app)
-        }
+        (
+            Some(Editor::System(_) | Editor::Outbound(_) | Editor::Webhook(_) | Editor::Storage(_)),
+            _,
+        ) => system::draw(frame, area, app),
         (None, Tab::Dashboard) => dashboard::draw(frame, area, app),
         (None, Tab::Employees) => lists::employees(frame, area, app),
         (None, Tab::Groups) => lists::groups(frame, area, app),

@@ -2,6 +2,7 @@
 //! right; the settings the daemon reads only at start sit under a line that says so.
 
 use firmware_config::outbound::Outbound;
+use firmware_config::storage::Storage;
 use firmware_config::system::{System, Webhook};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Block, List, ListItem, ListState};
@@ -40,6 +41,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Some(Editor::System(e)) => Some(system(frame, right, e, true)),
         Some(Editor::Outbound(e)) => Some(outbound(frame, right, e, true)),
         Some(Editor::Webhook(e)) => Some(webhook(frame, right, e, true)),
+        Some(Editor::Storage(e)) => Some(storage(frame, right, e, true, app)),
         _ => None,
     };
     let section = open.unwrap_or_else(|| {
@@ -48,6 +50,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Section::System => system(frame, right, &preview(base, &config.system), false),
             Section::Outbound => outbound(frame, right, &preview(base, &config.outbound), false),
             Section::Webhook => webhook(frame, right, &preview(base, &config.webhook), false),
+            Section::Storage => storage(frame, right, &preview(base, &config.storage), false, app),
         }
     });
     sections(frame, left, section, open.is_some());
@@ -160,6 +163,36 @@ fn webhook(
     let head = head(e.base, editing, "");
     draw_list(frame, area, &title, head, rows, editing.then_some(e.row));
     Section::Webhook
+}
+
+/// The storage limits, each with what its store holds now (as last measured).
+fn storage(
+    frame: &mut Frame,
+    area: Rect,
+    e: &ItemEditor<Storage>,
+    editing: bool,
+    app: &App,
+) -> Section {
+    let (new, old) = (words::storage(&e.draft), words::storage(&e.original));
+    let labels = [
+        "Call records",
+        "Audit log",
+        "Voicemail",
+        "Webhook outbox",
+        "Warn at",
+    ];
+    let mut rows = marked(labels.iter().map(|l| l.to_string()), &new, &old);
+    for (row, store) in rows.iter_mut().zip(firmware_config::storage::Store::ALL) {
+        if let Some(u) = app.storage.stores.iter().find(|u| u.store == store) {
+            let used = words::bytes(u.used_bytes);
+            let mark = if u.warning { " ⚠" } else { "" };
+            row.push_str(&format!("  (holds {used}{mark})"));
+        }
+    }
+    let title = titled("Storage limits", e.draft != e.original);
+    let head = head(e.base, editing, " · oldest removed first");
+    draw_list(frame, area, &title, head, rows, editing.then_some(e.row));
+    Section::Storage
 }
 
 fn titled(title: &str, changed: bool) -> String {

@@ -82,6 +82,15 @@ fn dashboard() {
 }
 
 #[test]
+fn dashboard_with_a_storage_warning() {
+    let mut app = loaded();
+    app.on_reply(&Request::Status, Reply::Status(live()));
+    let report = crate::testing::storage_report();
+    app.on_reply(&Request::Storage, Reply::Storage(report));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
 fn dashboard_before_anything_is_known() {
     insta::assert_snapshot!(render(&App::new("ola", now())));
 }

@@ -30,6 +30,8 @@ fn start() -> Fixture {
         revision: written.generation,
         config: Arc::new(config.clone()),
         group: None,
+        live: None,
+        alerter: None,
     };
     let (server, link) = ControlServer::start(setup).unwrap_or_else(|e| panic!("{e}"));
     Fixture {
@@ -67,6 +69,8 @@ fn with_a_group_of_console_users_the_socket_is_theirs_too() {
             revision: 1,
             config: Arc::new(config),
             group: Some(gid),
+            live: None,
+            alerter: None,
         };
         let (server, _link) = ControlServer::start(setup).unwrap_or_else(|e| panic!("{e}"));
         let meta = std::fs::metadata(server.socket()).unwrap_or_else(|e| panic!("{e}"));
@@ -339,6 +343,8 @@ fn a_stale_socket_is_replaced_and_a_live_one_is_not() {
             revision: 1,
             config: Arc::new(f.config.clone()),
             group: None,
+            live: None,
+            alerter: None,
         };
         let second = ControlServer::start(setup(ConfigStore::new(f.dir.path().join("s2"))));
         assert!(matches!(second, Err(ServerError::InUse(_))));

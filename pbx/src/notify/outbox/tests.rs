@@ -256,3 +256,25 @@ fn an_unwritable_directory_is_an_error() {
         Err(OutboxError::Io { .. })
     ));
 }
+
+#[test]
+fn a_lower_byte_limit_drops_the_oldest_undelivered_events_at_the_next_push() {
+    let dir = temp();
+    let mut outbox = open(dir.path(), Limits::default());
+    let ids: Vec<u64> = (0..10)
+        .map(|n| push(&mut outbox, &format!("n{n}")).id)
+        .collect();
+    let each = outbox.bytes() / 10;
+    outbox.set_max_bytes(each * 4 + 5);
+    let pushed = push(&mut outbox, "new");
+    assert_eq!(pushed.dropped, ids[..7], "the oldest go first");
+    assert_eq!(outbox.len(), 4);
+    assert!(outbox.bytes() <= each * 4 + 5, "{}", outbox.bytes());
+    let left: Vec<u64> = outbox.ids().collect();
+    assert_eq!(left, [ids[7], ids[8], ids[9], pushed.id]);
+    assert_eq!(
+        names(dir.path()).len(),
+        4 + 1,
+        "dropped files removed; the counter stays"
+    );
+}

@@ -81,17 +81,78 @@ fn webhook_of(item: Item) -> Option<Webhook> {
 }
 
 #[test]
-fn the_tab_lists_three_sections_and_enter_opens_the_selected_one() {
+fn the_tab_lists_four_sections_and_enter_opens_the_selected_one() {
     let mut app = settings_app();
     assert_eq!(app.list_len(Tab::System), Section::ALL.len());
-    type_text(&mut app, "jjj"); // stays on the last
-    assert_eq!(app.selection(), 2);
+    type_text(&mut app, "jjjj"); // stays on the last
+    assert_eq!(app.selection(), 3);
     press(&mut app, KeyCode::Enter);
-    assert!(matches!(app.editor, Some(Editor::Webhook(_))));
+    assert!(matches!(app.editor, Some(Editor::Storage(_))));
     press(&mut app, KeyCode::Esc);
     type_text(&mut app, "k");
     press(&mut app, KeyCode::Enter);
-    assert!(matches!(app.editor, Some(Editor::Outbound(_))));
+    assert!(matches!(app.editor, Some(Editor::Webhook(_))));
+}
+
+fn storage_of(item: Item) -> firmware_config::storage::Storage {
+    match item {
+        Item::Storage(s) => *s,
+        other => panic!("expected the storage limits, got {other:?}"),
+    }
+}
+
+#[test]
+fn storage_limits_are_typed_with_units_refused_out_of_range_and_saved_whole() {
+    let mut app = open(3);
+    enter_row(&mut app, 2); // voicemail
+    retype(&mut app, "512 KiB");
+    assert!(
+        field_error(&app).is_some_and(|e| e.contains("at least 1 MiB")),
+        "{:?}",
+        field_error(&app)
+    );
+    retype(&mut app, "0");
+    assert!(field_error(&app).is_some_and(|e| e.contains("keep nothing")));
+    retype(&mut app, "64 GiB");
+    assert!(field_error(&app).is_none(), "{:?}", field_error(&app));
+    enter_row(&mut app, 1); // the outbox
+    retype(&mut app, "512k");
+    enter_row(&mut app, 1); // warn at
+    retype(&mut app, "100");
+    assert!(field_error(&app).is_some_and(|e| e.contains("50–99")));
+    retype(&mut app, "80 %");
+    let (lines, item) = save(&mut app);
+    let s = storage_of(item);
+    assert_eq!(
+        (s.voicemail_kib, s.outbox_kib, s.warn_percent),
+        (64 << 20, 512, 80)
+    );
+    assert_eq!(
+        s.calls_kib,
+        firmware_config::storage::Storage::default().calls_kib
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("voicemail") && l.contains("65536 MiB")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn the_storage_report_is_kept_from_the_reply_and_each_event() {
+    let mut app = settings_app();
+    let report = crate::testing::storage_report();
+    app.on_reply(&Request::Storage, Reply::Storage(report.clone()));
+    assert_eq!(app.storage, report);
+    let mut later = report;
+    later.stores[2].warning = false;
+    app.on_event(pbx::control::protocol::Event::Storage(later.clone()));
+    assert_eq!(app.storage, later);
+    assert!(app
+        .start()
+        .iter()
+        .any(|c| matches!(c, Command::Send(Request::Storage))));
 }
 
 #[test]

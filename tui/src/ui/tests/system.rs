@@ -119,6 +119,31 @@ fn webhook_editor() {
 }
 
 #[test]
+fn storage_section_with_what_each_store_holds() {
+    let mut app = on("jjj");
+    let report = crate::testing::storage_report();
+    app.on_reply(
+        &pbx::control::protocol::Request::Storage,
+        Reply::Storage(report),
+    );
+    snapshot!(&app);
+}
+
+#[test]
+fn storage_limit_refused() {
+    let mut app = on("jjj");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "jj");
+    press(&mut app, KeyCode::Enter);
+    for _ in 0.."256 MiB".len() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "100 KiB");
+    press(&mut app, KeyCode::Enter);
+    snapshot!(&app);
+}
+
+#[test]
 fn delete_asks_first() {
     let mut app = loaded();
     type_text(&mut app, "3jx");
