@@ -14,3 +14,4 @@ pub mod routing;
 pub mod sip;
 pub mod switch;
 pub mod voicemail;
+pub mod watchdog;
