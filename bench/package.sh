@@ -39,7 +39,7 @@ bin="$work/root/usr/bin/centrala"
   | sed "s|^data_dir = .*|data_dir = \"$work/data\"|; s|^control_socket = .*|control_socket = \"$work/control.sock\"|" \
   >"$work/default.toml"
 grep -q "^data_dir = \"$work/data\"" "$work/default.toml" || { echo "cannot move the data directory" >&2; exit 1; }
-"$bin" --config-dir "$work/store" config import "$work/default.toml" >/dev/null
+"$bin" --config-dir "$work/store" config import "$work/default.toml" >/dev/null 2>&1
 RUST_LOG=info "$bin" --config-dir "$work/store" run >"$work/daemon.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do

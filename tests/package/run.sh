@@ -291,8 +291,13 @@ as_service "${EXEC_ARGV[@]:0:3}" config import "$WORK/changed.toml" \
 changed=$(slots_digest)
 [ -n "$changed" ] || fail "no slot files in $STORE"
 
+# cargo-deb deletes the first build's .deb from target/debian when it makes another of the
+# same package and architecture: it is kept aside and put back.
+FIRST_AMD64="$DEBS/centrala_${VERSION}-1_amd64.deb"
+cp "$FIRST_AMD64" "$WORK/first_amd64.deb"
 cargo deb --no-build --locked --target x86_64-unknown-linux-gnu -p pbx --deb-revision 2 \
   --output "$WORK/" >/dev/null || fail "rebuilding the package with revision 2"
+[ -f "$FIRST_AMD64" ] || cp "$WORK/first_amd64.deb" "$FIRST_AMD64"
 dpkg -i "$WORK/centrala_${VERSION}-2_amd64.deb" || fail "dpkg -i of the upgrade failed"
 [ "$(dpkg-query -W -f='${Version}' centrala)" = "${VERSION}-2" ] || fail "the upgrade is not installed"
 [ "$(slots_digest)" = "$changed" ] || fail "the upgrade rewrote a configuration slot"
