@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential pkg-config libasound2-dev
   sip-tester baresip tmux openssh-server sox minimodem espeak-ng
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross
-  qemu-user
+  qemu-user lintian
 )
 CROSS_PACKAGES=(libasound2-dev:arm64 libasound2-dev:armhf)
 
@@ -56,5 +56,12 @@ if command -v rustup >/dev/null 2>&1; then
 else
   echo "setup: rustup not found; install Rust (rustup) first" >&2
   exit 1
+fi
+# cargo-deb builds the Debian packages (scripts/package.sh); pinned, so packages are made the
+# same way everywhere.
+CARGO_DEB_VERSION=3.8.0
+if ! cargo deb --version 2>/dev/null | grep -qx "cargo-deb $CARGO_DEB_VERSION"; then
+  echo "setup: installing cargo-deb $CARGO_DEB_VERSION"
+  cargo install --locked --version "$CARGO_DEB_VERSION" cargo-deb
 fi
 echo "setup: done"

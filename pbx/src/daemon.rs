@@ -1,5 +1,6 @@
 //! The daemon shell: loads the configuration, says what it serves, serves SIP on the configured
-//! addresses, and runs until SIGTERM.
+//! addresses, and runs until SIGTERM; tells systemd when it is ready, pings its watchdog while
+//! the SIP loop answers, and says when it stops ([`crate::watchdog`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use firmware_config::system::Transport;
 
 use crate::control::protocol::Revision;
-use crate::control::server::{ControlServer, Setup};
+use crate::control::server::{ControlServer, Setup, SwitchLink};
 use crate::media;
 use crate::notify::{self, Notifier};
 use crate::routing::Router;
@@ -24,6 +25,7 @@ use crate::sip::transport::{transport_name, BindError, Listeners};
 use crate::sip::trunk::resolve::resolve_hosts;
 use crate::storage::live::Live;
 use crate::switch::Switch;
+use crate::watchdog::Systemd;
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -128,7 +130,11 @@ async fn serve(
     let data_dir = Path::new(config.system.data_dir.as_str());
     listeners.voicemail_in(data_dir, Arc::clone(&config), Arc::clone(&live));
     listeners.history_in(data_dir, live);
-    let _control = start_control(control, &mut listeners);
+    let systemd = Systemd::from_env();
+    let (_control, link) = start_control(control);
+    if let Some(link) = systemd.supervise(link) {
+        listeners.control_by(link);
+    }
     for (transport, address) in listeners.local_addrs() {
         info!("SIP listening on {} {address}", transport_name(transport));
     }
@@ -155,8 +161,10 @@ async fn serve(
             _ = term.recv() => info!("SIGTERM received"),
             _ = int.recv() => info!("SIGINT received"),
         }
+        systemd.stopping();
     };
     info!("ready");
+    systemd.ready();
     listeners
         .run(switch, |command| engine.apply(command), media_rx, stop)
         .await;
@@ -209,19 +217,18 @@ fn revision_of(startup: &Startup, store: &ConfigStore) -> Revision {
     }
 }
 
-/// Opens the control socket and links it to the SIP loop. Calls are served without it, so a
-/// failure is logged loudly, not fatal.
-fn start_control(setup: Setup, listeners: &mut Listeners) -> Option<ControlServer> {
+/// Opens the control socket; returns it with the link the SIP loop must serve. Calls are
+/// served without it, so a failure is logged loudly, not fatal.
+fn start_control(setup: Setup) -> (Option<ControlServer>, Option<SwitchLink>) {
     let revision = setup.revision;
     match ControlServer::start(setup) {
         Ok((server, link)) => {
             info!(path = %server.socket().display(), revision, "control socket listening");
-            listeners.control_by(link);
-            Some(server)
+            (Some(server), Some(link))
         }
         Err(e) => {
             error!(error = %e, "NO CONTROL SOCKET: the console cannot connect");
-            None
+            (None, None)
         }
     }
 }

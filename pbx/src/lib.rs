@@ -15,3 +15,4 @@ pub mod sip;
 pub mod storage;
 pub mod switch;
 pub mod voicemail;
+pub mod watchdog;
