@@ -29,8 +29,9 @@ use firmware_config::bounded::Text;
 use firmware_config::line::{FxoLine, Signalling};
 use firmware_config::system::ToneCountry;
 use pbx::line::alsa_pcm::{FRAME, START_PERIODS};
+use pbx::line::board::LineBoard;
 use pbx::line::gateway::jitter::TARGET;
-use pbx::line::gateway::LineGateway;
+use pbx::line::gateway::{LineGateway, Links};
 use pbx::media::g711::Law;
 
 const CLICK: i16 = 20_000;
@@ -110,11 +111,17 @@ fn main() {
         health_check: None,
     };
     let (notices, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (alerts, _alerts_rx) = tokio::sync::mpsc::unbounded_channel();
+    let links = Links {
+        notices,
+        board: LineBoard::new(["bench"]),
+        alerts,
+    };
     let gateway = LineGateway::start(
         &line,
         "127.0.0.1".parse().expect("ip"),
         pbx.local_addr().expect("addr"),
-        notices,
+        links,
         &handle,
     )
     .expect("the line gateway starts");

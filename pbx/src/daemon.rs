@@ -16,6 +16,7 @@ use firmware_config::system::Transport;
 
 use crate::control::protocol::Revision;
 use crate::control::server::{ControlServer, Setup, SwitchLink};
+use crate::line::board::{LineAlert, LineBoard};
 use crate::media;
 use crate::notify::{self, Notifier};
 use crate::routing::Router;
@@ -99,6 +100,8 @@ pub fn run(
         group: control_group,
         live: None,
         alerter: None,
+        lines: None,
+        line_alerts: None,
     };
     runtime.block_on(serve(config, secret, options, control))?;
     info!("shutting down");
@@ -130,6 +133,11 @@ async fn serve(
     let data_dir = Path::new(config.system.data_dir.as_str());
     listeners.voicemail_in(data_dir, Arc::clone(&config), Arc::clone(&live));
     listeners.history_in(data_dir, live);
+    // The lines' diagnostics and health alerts, read by the control server.
+    let board = LineBoard::new(config.lines.iter().map(|l| l.name.as_str()));
+    let (alerts, alerts_rx) = tokio::sync::mpsc::unbounded_channel();
+    control.lines = Some(Arc::clone(&board));
+    control.line_alerts = Some(alerts_rx);
     let systemd = Systemd::from_env();
     let (_control, link) = start_control(control);
     if let Some(link) = systemd.supervise(link) {
@@ -152,7 +160,7 @@ async fn serve(
     for resolved in resolve_hosts(&config, prefer_v6).await {
         switch.handle_input(chrono::Utc::now(), Input::TrunkResolved(resolved));
     }
-    let _lines = start_lines(&config, local, &mut listeners);
+    let _lines = start_lines(&config, local, &mut listeners, board, alerts);
     let (media_events, media_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut engine =
         media::engine::Engine::new(media_bind_ip(&config, local.media_ip), media_events);
@@ -178,8 +186,10 @@ fn start_lines(
     config: &Config,
     local: Local,
     listeners: &mut Listeners,
+    board: Arc<LineBoard>,
+    alerts: tokio::sync::mpsc::UnboundedSender<LineAlert>,
 ) -> Vec<crate::line::gateway::LineGateway> {
-    use crate::line::gateway::LineGateway;
+    use crate::line::gateway::{LineGateway, Links};
     if config.lines.is_empty() {
         return Vec::new();
     }
@@ -192,7 +202,12 @@ fn start_lines(
     let runtime = tokio::runtime::Handle::current();
     let mut started = Vec::new();
     for line in config.lines.iter() {
-        match LineGateway::start(line, local.media_ip, pbx, notices.clone(), &runtime) {
+        let links = Links {
+            notices: notices.clone(),
+            board: Arc::clone(&board),
+            alerts: alerts.clone(),
+        };
+        match LineGateway::start(line, local.media_ip, pbx, links, &runtime) {
             Ok(g) => {
                 info!(line = %line.name, sip = %g.sip(), "analog line gateway started");
                 started.push(g);

@@ -325,6 +325,8 @@ impl App {
             Reply::Status(status) => self.live = status,
             Reply::Storage(report) => self.storage = report,
             Reply::Subscribed => {}
+            // The line screen is not built yet.
+            Reply::Lines { .. } | Reply::CheckStarted { .. } => {}
             Reply::History { .. }
             | Reply::Statistics { .. }
             | Reply::Voicemail { .. }

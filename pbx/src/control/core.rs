@@ -107,6 +107,8 @@ impl Core {
             }
             Request::Status
             | Request::Storage
+            | Request::Lines
+            | Request::CheckLine { .. }
             | Request::Subscribe
             | Request::History { .. }
             | Request::Statistics

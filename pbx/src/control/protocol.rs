@@ -105,6 +105,14 @@ pub enum Request {
     Subscribe,
     /// How full each store of the data directory is (answered with [`Reply::Storage`]).
     Storage,
+    /// Every analog line's diagnostics (answered with [`Reply::Lines`]).
+    Lines,
+    /// Runs a line's health check now (seize, confirm dial tone, release) when the line is
+    /// free; the result shows in [`Request::Lines`]. Answered with [`Reply::CheckStarted`].
+    CheckLine {
+        /// The line's name.
+        line: String,
+    },
     /// Recent call records, newest first (answered with [`Reply::History`]).
     History {
         /// At most this many (the daemon keeps [`HISTORY_KEPT`]).
@@ -266,6 +274,16 @@ pub enum Reply {
     Status(Status),
     /// To [`Request::Storage`].
     Storage(StorageReport),
+    /// To [`Request::CheckLine`]: the line will be checked as soon as it is free.
+    CheckStarted {
+        /// The line.
+        line: String,
+    },
+    /// To [`Request::Lines`]: each configured line, in configuration order.
+    Lines {
+        /// The lines.
+        lines: Vec<LineDiagnostics>,
+    },
     /// Subscribed: events follow.
     Subscribed,
     /// To [`Request::History`]: call records, newest first.
@@ -420,6 +438,86 @@ pub struct LineView {
     pub name: String,
     /// Its state, as text (`idle`, `ringing`, `in call`, `unplugged`…).
     pub state: String,
+}
+
+/// What an installer needs to see of one analog line, live.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LineDiagnostics {
+    /// The line's name.
+    pub name: String,
+    /// Its state, as text (`idle`, `ringing`, `in call`, `down: …`).
+    pub state: String,
+    /// The audio devices' state: `up (8000 Hz, 160-sample periods)` or why they are down.
+    pub audio: String,
+    /// The level of what the line sends us over the last 200 ms, dBFS (none without audio).
+    pub rx_dbfs: Option<f32>,
+    /// The level of what we play to the line over the last 200 ms, dBFS.
+    pub tx_dbfs: Option<f32>,
+    /// The echo canceller's ERLE now, dB (none while it has nothing to measure).
+    pub erle_db: Option<f32>,
+    /// Ring, loop-current (polarity), hook and tone events, oldest first (the last 30).
+    pub events: Vec<LineEventView>,
+    /// The last caller ID received, raw and decoded.
+    pub caller_id: Option<CallerIdView>,
+    /// What the jitter buffer did in the current or last call.
+    pub jitter: JitterView,
+    /// The last health check's result.
+    pub health: Option<HealthView>,
+    /// When the next health check runs (none when the line has none configured).
+    pub next_health_check: Option<DateTime<Utc>>,
+}
+
+/// One event on a line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineEventView {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What, in words (`ring on`, `ring off after 1.0 s`, `loop current lost`, `off hook`,
+    /// `busy tone`…).
+    pub what: String,
+}
+
+/// A caller ID as received and as decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerIdView {
+    /// When it was received.
+    pub at: DateTime<Utc>,
+    /// The message as received: FSK bytes in hex (type through checksum), or DTMF digits.
+    pub raw: String,
+    /// The number, as sent.
+    pub number: Option<String>,
+    /// The name, as sent.
+    pub name: Option<String>,
+    /// The exchange's date and time (`MM-DD HH:MM`).
+    pub when: Option<String>,
+    /// Why the number or name is missing (`withheld`, `unavailable`).
+    pub missing: Option<String>,
+}
+
+/// Jitter-buffer counters of a line's call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JitterView {
+    /// Packets received.
+    pub received: u64,
+    /// Packets that came too late to play.
+    pub late: u64,
+    /// Frames concealed for a missing packet.
+    pub concealed: u64,
+    /// Frames dropped to follow the clock drift.
+    pub drift_drops: u64,
+    /// Times the buffer ran dry.
+    pub underruns: u64,
+}
+
+/// The result of a line health check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthView {
+    /// When it ran.
+    pub at: DateTime<Utc>,
+    /// Whether the line gave dial tone.
+    pub ok: bool,
+    /// What happened, in words.
+    pub detail: String,
 }
 
 /// One finished call, as the history shows it (taken from the router's call record).

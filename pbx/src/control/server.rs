@@ -51,6 +51,7 @@ use super::protocol::{
     decode_request, encode_line, Event, FieldProblem, Reply, Request, Revision, ServerMessage,
     Status, StorageReport, MAX_LINE,
 };
+use crate::line::board::{LineAlert, LineBoard};
 use crate::notify::worker::Alerter;
 use crate::storage::live::Live;
 use crate::storage::log::LogLimit;
@@ -117,6 +118,10 @@ pub struct Setup {
     pub live: Option<Arc<Live>>,
     /// Where the storage monitor raises webhook alerts (none without a webhook worker).
     pub alerter: Option<Alerter>,
+    /// The analog lines' diagnostics, answering [`Request::Lines`] (none: an empty list).
+    pub lines: Option<Arc<LineBoard>>,
+    /// Health-check alerts from the lines: told to subscribers and the webhook.
+    pub line_alerts: Option<mpsc::UnboundedReceiver<LineAlert>>,
 }
 
 /// Why the control socket could not be opened.
@@ -186,11 +191,16 @@ impl ControlServer {
             events: events.clone(),
             audit,
             storage,
+            lines: setup.lines,
         };
         let mut tasks = vec![
             tokio::spawn(editor.run(jobs)),
             tokio::spawn(accept(listener, peers)),
         ];
+        if let Some(alerts) = setup.line_alerts {
+            let alerter = setup.alerter.clone();
+            tasks.push(tokio::spawn(line_alerts(alerts, events.clone(), alerter)));
+        }
         if let Some(live) = setup.live {
             tasks.push(tokio::spawn(crate::storage::shell::run(
                 crate::storage::shell::Watch {
@@ -223,6 +233,24 @@ impl Drop for ControlServer {
         if let Err(e) = std::fs::remove_file(&self.socket) {
             debug!(error = %e, "control socket file not removed");
         }
+    }
+}
+
+/// Passes each line health alert to the console's subscribers (as a notification) and the
+/// webhook.
+async fn line_alerts(
+    mut alerts: mpsc::UnboundedReceiver<LineAlert>,
+    events: broadcast::Sender<Event>,
+    alerter: Option<Alerter>,
+) {
+    while let Some(alert) = alerts.recv().await {
+        if let Some(a) = &alerter {
+            a.line_health(&alert);
+        }
+        let _ = events.send(Event::Notification {
+            employees: Vec::new(),
+            text: alert.text,
+        });
     }
 }
 
@@ -276,6 +304,8 @@ struct Peers {
     audit: AuditLog,
     /// The storage monitor's last report.
     storage: watch::Receiver<StorageReport>,
+    /// The analog lines' diagnostics.
+    lines: Option<Arc<LineBoard>>,
 }
 
 async fn accept(listener: UnixListener, peers: Peers) {
@@ -396,6 +426,26 @@ impl Connection {
         match request {
             Request::Status => self.status().await,
             Request::Storage => Reply::Storage(self.peers.storage.borrow().clone()),
+            Request::Lines => Reply::Lines {
+                lines: self
+                    .peers
+                    .lines
+                    .as_ref()
+                    .map(|b| b.snapshot())
+                    .unwrap_or_default(),
+            },
+            Request::CheckLine { line } => {
+                let board = self.peers.lines.as_ref();
+                match board.and_then(|b| b.index(&line).map(|i| (b, i))) {
+                    Some((b, i)) => {
+                        b.request_check(i);
+                        Reply::CheckStarted { line }
+                    }
+                    None => Reply::Error {
+                        message: format!("there is no analog line '{line}'"),
+                    },
+                }
+            }
             Request::History { .. }
             | Request::Statistics
             | Request::Voicemail { .. }

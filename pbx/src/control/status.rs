@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::protocol::{CallView, QueueView, RegistrationView, Status};
+use super::protocol::{CallView, LineView, QueueView, RegistrationView, Status};
 use crate::switch::Switch;
 
 /// The shortest time between two status events.
 pub const MIN_GAP: Duration = Duration::from_millis(500);
 
 /// What the switch is doing at `now`: registered phones, calls, callers waiting per group
-/// (every configured group, also when nobody waits), analog lines (none yet).
+/// (every configured group, also when nobody waits), analog lines.
 pub fn snapshot(switch: &Switch, now: DateTime<Utc>) -> Status {
     let registrar = switch.endpoint().registrar();
     let registrations = registrar
@@ -54,8 +54,27 @@ pub fn snapshot(switch: &Switch, now: DateTime<Utc>) -> Status {
         registrations,
         calls,
         queues,
-        lines: Vec::new(),
+        lines: lines(switch),
     }
+}
+
+/// Each configured analog line and its state in words.
+fn lines(switch: &Switch) -> Vec<LineView> {
+    use crate::line::gateway::LineState;
+    switch
+        .endpoint()
+        .line_states()
+        .into_iter()
+        .map(|(name, state)| LineView {
+            name,
+            state: match state {
+                None => "not started".to_owned(),
+                Some(LineState::Idle) => "idle".to_owned(),
+                Some(LineState::Busy) => "in use".to_owned(),
+                Some(LineState::Down(why)) => format!("down: {why}"),
+            },
+        })
+        .collect()
 }
 
 /// When to push a status event: after something happened, at most once per gap, and only

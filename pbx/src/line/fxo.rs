@@ -114,6 +114,9 @@ pub enum Input {
     HangUp,
     /// The last digit asked for by [`Output::SendDigits`] has been played to the line.
     DigitsSent,
+    /// Check the line: seize it, confirm dial tone ([`Output::DialToneOk`]) and release it.
+    /// An empty [`Input::Dial`] does the same.
+    Check,
 }
 
 /// Why a call on the line ended.
@@ -142,6 +145,8 @@ pub enum Output {
     Missed(LineCaller),
     /// Play these DTMF digits to the line.
     SendDigits(String),
+    /// A check ([`Input::Check`]) heard dial tone; the line is released.
+    DialToneOk,
     /// The call's audio flows: bridge the line to the SIP side.
     Connected,
     /// The call is over (the line is back on hook).
@@ -227,6 +232,7 @@ impl Fxo {
             Input::Dial(number) => self.on_dial(now, number),
             Input::HangUp if self.in_call() || self.seized() => self.end(EndReason::Switch),
             Input::HangUp => {}
+            Input::Check => self.on_dial(now, String::new()),
             Input::DigitsSent => {
                 if let State::Dialled { at: at @ None } = &mut self.state {
                     *at = Some(now);
@@ -257,6 +263,16 @@ impl Fxo {
                 dial_tone: None,
                 ..
             } if now >= since + DIAL_TONE_WAIT => self.end(EndReason::NoDialTone),
+            State::Seized {
+                dial_tone: Some(from),
+                number,
+                ..
+            } if now >= from + DIAL_TONE_SETTLE && number.is_empty() => {
+                // A check: dial tone is there; release the line.
+                self.out.push_back(Output::DialToneOk);
+                self.out.push_back(Output::OffHook(false));
+                self.become_idle();
+            }
             State::Seized {
                 dial_tone: Some(from),
                 number,

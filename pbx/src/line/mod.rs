@@ -8,11 +8,13 @@
 
 pub mod alsa_ctl;
 pub mod alsa_pcm;
+pub mod board;
 pub mod caller;
 pub mod dsp;
 pub mod echo_path;
 pub mod fxo;
 pub mod gateway;
 pub mod gpio;
+pub mod health;
 pub mod port;
 pub mod signal_socket;

@@ -46,6 +46,10 @@ pub enum PortOutput {
     Digit(char),
     /// The call is over.
     Ended(EndReason),
+    /// The tone detector's verdict changed (for the diagnostics).
+    Heard(Heard),
+    /// A line check heard dial tone (the line is released again).
+    DialToneOk,
 }
 
 /// One FXO port.
@@ -121,6 +125,13 @@ impl Port {
     pub fn dial(&mut self, number: &str) {
         self.fxo
             .handle_input(self.now(), Input::Dial(number.to_owned()));
+        self.drain();
+    }
+
+    /// Checks the line: seize it, confirm dial tone, release it ([`PortOutput::DialToneOk`],
+    /// or [`PortOutput::Ended`] with no dial tone).
+    pub fn check(&mut self) {
+        self.fxo.handle_input(self.now(), Input::Check);
         self.drain();
     }
 
@@ -241,6 +252,7 @@ impl Port {
             });
         }
         for h in heard {
+            self.out.push_back(PortOutput::Heard(h));
             self.fxo.handle_input(self.now(), Input::Tone(h));
             self.drain();
         }
@@ -283,6 +295,7 @@ impl Port {
                         .push_back(PortOutput::Missed(caller, self.caller_id.clone()));
                 }
                 Output::Connected => self.out.push_back(PortOutput::Connected),
+                Output::DialToneOk => self.out.push_back(PortOutput::DialToneOk),
                 Output::Ended(why) => self.out.push_back(PortOutput::Ended(why)),
             }
         }

@@ -13,6 +13,33 @@ pub const MISSED_CALL: &str = "missed_call";
 /// The `type` of a storage warning.
 pub const STORAGE_WARNING: &str = "storage_warning";
 
+/// The `type` of a line health-check result.
+pub const LINE_HEALTH: &str = "line_health";
+
+/// The JSON body POSTed to the webhook when a line's health check found it dead (or alive
+/// again after that):
+///
+/// ```json
+/// {"id":9,"type":"line_health","at":"2026-11-24T03:00:04Z","line":"line1","ok":false,
+///  "text":"Line line1 is dead: no dial tone within 3 s"}
+/// ```
+pub fn line_health_envelope(
+    id: u64,
+    at: DateTime<Utc>,
+    line: &str,
+    ok: bool,
+    text: &str,
+) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&serde_json::json!({
+        "id": id,
+        "type": LINE_HEALTH,
+        "at": at,
+        "line": line,
+        "ok": ok,
+        "text": text,
+    }))
+}
+
 /// The JSON body POSTed to the webhook when a store reached its warning level:
 ///
 /// ```json

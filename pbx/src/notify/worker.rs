@@ -12,7 +12,7 @@ use firmware_config::system::Webhook;
 use tracing::{debug, error, info, warn};
 
 use super::delivery::{classify, Backoff, Delivery, Outcome, Settled};
-use super::event::{envelope, storage_envelope};
+use super::event::{envelope, line_health_envelope, storage_envelope};
 use super::outbox::{Limits, Outbox, OutboxError};
 use super::webhook::Client;
 use crate::routing::Notification;
@@ -45,6 +45,8 @@ enum Command {
     Storage(Box<crate::control::protocol::StoreUsage>, String),
     /// The outbox's limit from now on.
     Bound(std::sync::Arc<crate::storage::live::Live>),
+    /// A line's health check found it dead, or alive again.
+    LineHealth(crate::line::board::LineAlert),
 }
 
 /// Raises storage warnings on the webhook from another task (cloned from
@@ -61,6 +63,13 @@ impl Alerter {
         let command = Command::Storage(Box::new(usage.clone()), text.to_owned());
         if self.tx.send(command).is_err() {
             error!("webhook worker is gone; storage warning not queued");
+        }
+    }
+
+    /// Queues a `line_health` event (not at all when no webhook is configured). Never blocks.
+    pub fn line_health(&self, alert: &crate::line::board::LineAlert) {
+        if self.tx.send(Command::LineHealth(alert.clone())).is_err() {
+            error!("webhook worker is gone; line health alert not queued");
         }
     }
 }
@@ -199,6 +208,10 @@ impl Worker {
                 self.store(|id| storage_envelope(id, at, &usage, &text))
             }
             Command::Bound(live) => self.live = Some(live),
+            Command::LineHealth(alert) => {
+                let at = chrono::Utc::now();
+                self.store(|id| line_health_envelope(id, at, &alert.line, alert.ok, &alert.text))
+            }
         }
     }
 

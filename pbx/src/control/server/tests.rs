@@ -32,6 +32,8 @@ fn start() -> Fixture {
         group: None,
         live: None,
         alerter: None,
+        lines: None,
+        line_alerts: None,
     };
     let (server, link) = ControlServer::start(setup).unwrap_or_else(|e| panic!("{e}"));
     Fixture {
@@ -71,6 +73,8 @@ fn with_a_group_of_console_users_the_socket_is_theirs_too() {
             group: Some(gid),
             live: None,
             alerter: None,
+            lines: None,
+            line_alerts: None,
         };
         let (server, _link) = ControlServer::start(setup).unwrap_or_else(|e| panic!("{e}"));
         let meta = std::fs::metadata(server.socket()).unwrap_or_else(|e| panic!("{e}"));
@@ -345,6 +349,8 @@ fn a_stale_socket_is_replaced_and_a_live_one_is_not() {
             group: None,
             live: None,
             alerter: None,
+            lines: None,
+            line_alerts: None,
         };
         let second = ControlServer::start(setup(ConfigStore::new(f.dir.path().join("s2"))));
         assert!(matches!(second, Err(ServerError::InUse(_))));

@@ -225,3 +225,33 @@ fn dialling_on_a_ringing_line_is_refused() {
     assert_eq!(b.take(), [Output::Ended(EndReason::Switch)]);
     assert!(matches!(b.line.state(), State::Ringing { .. }));
 }
+
+#[test]
+fn a_check_seizes_the_line_confirms_dial_tone_and_releases_it() {
+    let mut b = Bench::new(ToneCountry::PL, 2);
+    b.input(Input::Check);
+    assert_eq!(
+        b.take(),
+        [Output::ListenCallerId(false), Output::OffHook(true)]
+    );
+    b.wait(ms(200));
+    b.input(Input::Tone(Heard::DialTone));
+    b.wait(DIAL_TONE_SETTLE);
+    let out = b.take();
+    assert_eq!(out[..2], [Output::DialToneOk, Output::OffHook(false)]);
+    assert_eq!(b.line.state(), &State::Idle);
+}
+
+#[test]
+fn a_check_without_dial_tone_is_a_line_fault() {
+    let mut b = Bench::new(ToneCountry::GB, 2);
+    b.input(Input::Check);
+    b.take();
+    b.wait(DIAL_TONE_WAIT);
+    let out = b.take();
+    assert!(
+        out.contains(&Output::Ended(EndReason::NoDialTone)),
+        "{out:?}"
+    );
+    assert!(!out.contains(&Output::DialToneOk));
+}

@@ -24,17 +24,21 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use firmware_config::line::{FxoLine, Signalling};
 use firmware_config::system::ToneCountry;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::alsa_ctl::AlsaCtlSignal;
 use super::alsa_pcm::{AudioEvent, Devices, Frame, LineAudio, FRAME};
+use super::board::{caller_id_view, LineAlert, LineBoard};
 use super::caller::dial_string;
 use super::fxo::EndReason;
 use super::gpio::GpioSignal;
+use super::health::{HealthSchedule, RETRY_BUSY};
 use super::port::{Port, PortOutput};
 use super::signal_socket::{Hook, SignalEvent, SignalSocket};
+use crate::control::protocol::{HealthView, JitterView};
 use crate::media::g711::{self, Law};
 use crate::media::rtp::{self, Header, Layout};
 use jitter::JitterBuffer;
@@ -63,6 +67,18 @@ pub struct LineNotice {
     pub sip: SocketAddr,
     /// The line's state now.
     pub state: LineState,
+}
+
+/// Where a gateway reports: its state to the SIP loop, its diagnostics to the board, health
+/// alerts to the control server.
+#[derive(Debug, Clone)]
+pub struct Links {
+    /// State changes, for the endpoint.
+    pub notices: tokio::sync::mpsc::UnboundedSender<LineNotice>,
+    /// The diagnostics board (the line's entry is found by name).
+    pub board: Arc<LineBoard>,
+    /// Health-check alerts.
+    pub alerts: tokio::sync::mpsc::UnboundedSender<LineAlert>,
 }
 
 /// Why a gateway could not start.
@@ -99,13 +115,13 @@ pub struct LineGateway {
 }
 
 impl LineGateway {
-    /// Starts `line`'s gateway: sockets on `ip`, SIP to the PBX at `pbx`, state changes to
-    /// `notices`. The socket signalling backend runs on `runtime`.
+    /// Starts `line`'s gateway: sockets on `ip`, SIP to the PBX at `pbx`, reports through
+    /// `links`. The socket signalling backend runs on `runtime`.
     pub fn start(
         line: &FxoLine,
         ip: IpAddr,
         pbx: SocketAddr,
-        notices: tokio::sync::mpsc::UnboundedSender<LineNotice>,
+        links: Links,
         runtime: &tokio::runtime::Handle,
     ) -> Result<LineGateway, GatewayError> {
         let name = line.name.to_string();
@@ -153,6 +169,8 @@ impl LineGateway {
         let flag = Arc::clone(&stop);
         let port = Port::new(line.country, line.rings_before_answer);
         let country = line.country;
+        let health = line.health_check.as_ref().and_then(HealthSchedule::of);
+        let index = links.board.index(&name).unwrap_or(usize::MAX);
         let config = line.clone();
         let runtime = runtime.clone();
         // The backend is opened on the line's thread (ALSA control values cannot move
@@ -194,8 +212,16 @@ impl LineGateway {
                     ssrc: seed() as u32,
                     audio_up: false,
                     reported: None,
-                    notices,
+                    links,
+                    index,
                     sip_addr,
+                    meter: Meter::default(),
+                    ring_since: None,
+                    last_caller_id: None,
+                    health,
+                    next_check: None,
+                    checking: false,
+                    last_health_ok: None,
                 };
                 worker.run(&audio_rx, &flag);
                 drop(audio);
@@ -308,8 +334,48 @@ struct Worker {
     ssrc: u32,
     audio_up: bool,
     reported: Option<LineState>,
-    notices: tokio::sync::mpsc::UnboundedSender<LineNotice>,
+    links: Links,
+    index: usize,
     sip_addr: SocketAddr,
+    meter: Meter,
+    ring_since: Option<Instant>,
+    last_caller_id: Option<super::dsp::callerid::CallerId>,
+    health: Option<HealthSchedule>,
+    next_check: Option<DateTime<Utc>>,
+    checking: bool,
+    last_health_ok: Option<bool>,
+}
+
+/// Levels of the last [`Meter::FRAMES`] frames each way.
+#[derive(Debug, Default)]
+struct Meter {
+    rx: f64,
+    tx: f64,
+    frames: u32,
+}
+
+impl Meter {
+    /// Frames per reading (200 ms).
+    const FRAMES: u32 = 10;
+
+    fn add(&mut self, rx: &Frame, tx: &Frame) {
+        let energy = |f: &Frame| f.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>();
+        self.rx += energy(rx);
+        self.tx += energy(tx);
+        self.frames += 1;
+    }
+
+    /// The levels in dBFS once a reading is complete.
+    fn reading(&mut self) -> Option<(f32, f32)> {
+        if self.frames < Self::FRAMES {
+            return None;
+        }
+        let n = f64::from(self.frames) * FRAME as f64;
+        let dbfs = |e: f64| (10.0 * (e / n / (32768.0f64 * 32768.0)).max(1e-10).log10()) as f32;
+        let levels = (dbfs(self.rx), dbfs(self.tx));
+        *self = Meter::default();
+        Some(levels)
+    }
 }
 
 impl Worker {
@@ -321,10 +387,21 @@ impl Worker {
                 Ok(AudioEvent::Up(n)) => {
                     info!(line = %self.name, rate = n.rate, period = n.period, "line audio up");
                     self.audio_up = true;
+                    self.with_board(|l| {
+                        l.audio = format!(
+                            "up ({} Hz, {}-sample periods, {}-sample buffer)",
+                            n.rate, n.period, n.buffer
+                        );
+                    });
                 }
                 Ok(AudioEvent::Down(why)) => {
                     warn!(line = %self.name, %why, "line audio down");
                     self.audio_up = false;
+                    self.with_board(|l| {
+                        l.audio = format!("down: {why}");
+                        l.rx_dbfs = None;
+                        l.tx_dbfs = None;
+                    });
                     if self.ua.busy() {
                         self.port.hang_up();
                         let now = self.now();
@@ -342,6 +419,7 @@ impl Worker {
                 self.ua.handle_timeout(now);
             }
             self.drain();
+            self.health_check();
             self.report();
         }
         if self.ua.busy() {
@@ -373,6 +451,23 @@ impl Worker {
         }
         self.port.played(&out);
         let _ = self.play.send(out);
+        self.meter.add(captured, &out);
+        if let Some((rx, tx)) = self.meter.reading() {
+            let erle = self.port.erle_db();
+            let jitter = self.jitter.stats();
+            self.with_board(|l| {
+                l.rx_dbfs = Some(rx);
+                l.tx_dbfs = Some(tx);
+                l.erle_db = erle;
+                l.jitter = JitterView {
+                    received: jitter.received,
+                    late: jitter.late,
+                    concealed: jitter.concealed,
+                    drift_drops: jitter.drift_drops,
+                    underruns: jitter.underruns,
+                };
+            });
+        }
         self.drain();
     }
 
@@ -397,6 +492,19 @@ impl Worker {
     fn signalling(&mut self) {
         while let Ok(event) = self.signals.try_recv() {
             info!(line = %self.name, ?event, "line signal");
+            let what = match event {
+                SignalEvent::Ring(true) => {
+                    self.ring_since = Some(Instant::now());
+                    "ring on".to_owned()
+                }
+                SignalEvent::Ring(false) => match self.ring_since.take() {
+                    Some(since) => format!("ring off after {:.1} s", since.elapsed().as_secs_f32()),
+                    None => "ring off".to_owned(),
+                },
+                SignalEvent::LoopCurrent(true) => "loop current on".to_owned(),
+                SignalEvent::LoopCurrent(false) => "loop current lost (polarity)".to_owned(),
+            };
+            self.board_event(what);
             self.port.signal(event);
         }
     }
@@ -448,19 +556,35 @@ impl Worker {
     fn port_output(&mut self, o: PortOutput) {
         let now = self.now();
         match o {
-            PortOutput::Hook(off) => self.signal.set_hook(&self.name, off),
+            PortOutput::Hook(off) => {
+                self.signal.set_hook(&self.name, off);
+                self.board_event(if off { "off hook" } else { "on hook" });
+            }
+            PortOutput::Heard(heard) => self.board_event(format!("heard {heard:?}")),
+            PortOutput::DialToneOk => self.check_done(true, "dial tone heard"),
             PortOutput::Incoming(caller, id) => {
+                self.show_caller_id(id.as_ref());
                 let name = id.as_ref().and_then(|c| c.name.clone());
                 info!(line = %self.name, %caller, name = name.as_deref(), "analog call answered");
                 self.ua.incoming(now, &LineCall { caller, name });
             }
-            PortOutput::Missed(caller, _) => {
+            PortOutput::Missed(caller, id) => {
+                self.show_caller_id(id.as_ref());
+                self.board_event(format!("missed call from {caller}"));
                 info!(line = %self.name, %caller, "analog call missed (the caller gave up)")
             }
             PortOutput::Connected => self.ua.connected(now),
             PortOutput::Digit(d) => info!(line = %self.name, digit = %d, "DTMF from the line"),
+            PortOutput::Ended(reason) if self.checking => {
+                let why = match reason {
+                    EndReason::NoDialTone => "no dial tone within 3 s".to_owned(),
+                    other => format!("the check ended: {other:?}"),
+                };
+                self.check_done(false, &why);
+            }
             PortOutput::Ended(reason) => {
                 info!(line = %self.name, ?reason, "analog call ended");
+                self.board_event(format!("call ended ({reason:?})"));
                 let code = match reason {
                     EndReason::Busy => 486,
                     EndReason::NoDialTone => 503,
@@ -502,10 +626,105 @@ impl Worker {
         };
         if self.reported.as_ref() != Some(&state) {
             self.reported = Some(state.clone());
-            let _ = self.notices.send(LineNotice {
+            let text = match &state {
+                LineState::Down(why) => format!("down: {why}"),
+                LineState::Idle => "idle".to_owned(),
+                LineState::Busy if self.checking => "health check".to_owned(),
+                LineState::Busy => "busy".to_owned(),
+            };
+            self.with_board(|l| l.state = text);
+            let _ = self.links.notices.send(LineNotice {
                 line: self.name.clone(),
                 sip: self.sip_addr,
                 state,
+            });
+        }
+    }
+}
+
+impl Worker {
+    fn with_board(&self, f: impl FnOnce(&mut crate::control::protocol::LineDiagnostics)) {
+        if let Some(mut l) = self.links.board.line(self.index) {
+            f(&mut l);
+        }
+    }
+
+    fn board_event(&self, what: impl Into<String>) {
+        self.links.board.event(self.index, Utc::now(), what);
+    }
+
+    /// Puts a newly decoded caller ID on the board.
+    fn show_caller_id(&mut self, id: Option<&super::dsp::callerid::CallerId>) {
+        let Some(id) = id else { return };
+        if self.last_caller_id.as_ref() == Some(id) {
+            return;
+        }
+        self.last_caller_id = Some(id.clone());
+        let view = caller_id_view(id, Utc::now());
+        self.with_board(|l| l.caller_id = Some(view));
+    }
+
+    /// Runs the daily check when it is due and the line is free; a busy line is tried again
+    /// after [`RETRY_BUSY`].
+    fn health_check(&mut self) {
+        let now = Utc::now();
+        let asked = self.links.board.take_check(self.index);
+        if let (Some(schedule), None) = (self.health, self.next_check) {
+            let next = schedule.next_after(now);
+            self.next_check = Some(next);
+            self.with_board(|l| l.next_health_check = Some(next));
+        }
+        let due = self.next_check.is_some_and(|at| now >= at);
+        if !(asked || due) || self.checking {
+            return;
+        }
+        let free = self.audio_up && !self.ua.busy() && self.port.idle();
+        if let (true, Some(schedule)) = (due, self.health) {
+            self.next_check = Some(if free {
+                schedule.next_after(now)
+            } else {
+                let retry = chrono::TimeDelta::from_std(RETRY_BUSY).unwrap_or_default();
+                (now + retry).min(schedule.next_after(now))
+            });
+            let next = self.next_check;
+            self.with_board(|l| l.next_health_check = next);
+        }
+        if !free {
+            info!(line = %self.name, "health check due but the line is busy or down; later");
+            self.board_event("health check skipped: the line is busy or down");
+            return;
+        }
+        info!(line = %self.name, "health check: seizing the line for dial tone");
+        self.checking = true;
+        self.board_event("health check started");
+        self.port.check();
+        self.drain();
+    }
+
+    fn check_done(&mut self, ok: bool, detail: &str) {
+        self.checking = false;
+        let health = HealthView {
+            at: Utc::now(),
+            ok,
+            detail: detail.to_owned(),
+        };
+        self.with_board(|l| l.health = Some(health));
+        self.board_event(format!("health check: {detail}"));
+        let text = if ok {
+            info!(line = %self.name, "health check passed: {detail}");
+            format!("Line {} works again: {detail}", self.name)
+        } else {
+            error!(line = %self.name, "LINE DEAD: health check failed: {detail}");
+            format!("Line {} is dead: {detail}", self.name)
+        };
+        // Alert when the line is dead, and when it comes back after that.
+        let alert = !ok || self.last_health_ok == Some(false);
+        self.last_health_ok = Some(ok);
+        if alert {
+            let _ = self.links.alerts.send(LineAlert {
+                line: self.name.clone(),
+                ok,
+                text,
             });
         }
     }

@@ -35,6 +35,19 @@ impl Endpoint {
         self.lines.insert(notice.line, known);
     }
 
+    /// Every configured analog line and its state as its gateway last reported it (`None`:
+    /// no gateway reported yet), in configuration order.
+    pub fn line_states(&self) -> Vec<(String, Option<LineState>)> {
+        self.config
+            .lines
+            .iter()
+            .map(|l| {
+                let state = self.lines.get(l.name.as_str()).map(|k| k.state.clone());
+                (l.name.to_string(), state)
+            })
+            .collect()
+    }
+
     /// The line whose gateway sent a message from `from`, if any.
     pub(super) fn line_at(&self, from: SocketAddr) -> Option<&str> {
         self.lines
