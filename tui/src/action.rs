@@ -61,7 +61,8 @@ pub enum Action {
     Char(char),
     /// Delete the character before the cursor.
     Backspace,
-    /// Open the selected entry point's calendar.
+    /// Open the selected entry point's calendar; on the Lines tab, check the selected line
+    /// now (both are `c`).
     Calendar,
     /// An hour earlier (the calendar).
     Earlier,
@@ -73,6 +74,10 @@ pub enum Action {
     Missed,
     /// The next queue group to filter calls by (the History tab).
     GroupFilter,
+    /// Scroll towards older entries (the Lines tab's events).
+    PageUp,
+    /// Scroll towards newer entries.
+    PageDown,
 }
 
 /// The action for a key press, or `None` for a key that means nothing here.
@@ -124,6 +129,8 @@ fn normal(key: KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Tab | KeyCode::Right => Action::NextTab,
         KeyCode::BackTab | KeyCode::Left => Action::PrevTab,
         KeyCode::Delete => Action::Delete,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
         KeyCode::Char(c) => return letter(c),
         _ => return None,
     })
@@ -247,6 +254,15 @@ mod tests {
             action(key(KeyCode::Right), Mode::Normal),
             Some(Action::NextTab)
         );
+    }
+
+    #[test]
+    fn page_keys_scroll_and_9_shows_the_lines() {
+        let normal = |code| action(key(code), Mode::Normal);
+        assert_eq!(normal(KeyCode::PageUp), Some(Action::PageUp));
+        assert_eq!(normal(KeyCode::PageDown), Some(Action::PageDown));
+        assert_eq!(normal(KeyCode::Char('9')), Some(Action::Tab(8)));
+        assert_eq!(action(key(KeyCode::PageUp), Mode::Typing), None);
     }
 
     #[test]

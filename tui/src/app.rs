@@ -12,6 +12,7 @@ mod editors;
 mod employee;
 mod entry;
 mod history;
+mod lines;
 mod overlay;
 mod system;
 
@@ -36,6 +37,7 @@ pub use editors::{Editor, GroupRow, ItemEditor, ScheduleRow};
 pub use employee::EmployeeRow;
 pub use entry::EntryRow;
 pub use history::{History, Pane};
+pub use lines::{Lines, PendingCheck, POLL_EVERY, POLL_GIVE_UP};
 pub use overlay::{Choice, Input, InputFor, PickFor, Picker};
 pub use system::{OutboundRow, Section, StorageRow, SystemRow, WebhookRow};
 
@@ -77,11 +79,13 @@ pub enum Tab {
     System,
     /// The CRM's contacts and leads.
     Contacts,
+    /// The analog lines' diagnostics.
+    Lines,
 }
 
 impl Tab {
     /// Every tab, in order (a new tab is added here, to [`Tab::KEYS`] and to `title`).
-    pub const ALL: [Tab; 8] = [
+    pub const ALL: [Tab; 9] = [
         Tab::Dashboard,
         Tab::Employees,
         Tab::Groups,
@@ -90,13 +94,14 @@ impl Tab {
         Tab::History,
         Tab::System,
         Tab::Contacts,
+        Tab::Lines,
     ];
 
     /// The number of tabs.
     pub const COUNT: usize = Tab::ALL.len();
 
     /// The digit keys of the tabs, as the help bar names them.
-    pub const KEYS: &'static str = "1-8/Tab";
+    pub const KEYS: &'static str = "1-9/Tab";
 
     /// The tab's title.
     pub fn title(self) -> &'static str {
@@ -109,6 +114,7 @@ impl Tab {
             Tab::History => "History",
             Tab::System => "System",
             Tab::Contacts => "Contacts",
+            Tab::Lines => "Lines",
         }
     }
 
@@ -224,6 +230,8 @@ pub struct App {
     pub history: History,
     /// The Contacts tab.
     pub contacts: Contacts,
+    /// The Lines tab.
+    pub lines: Lines,
     /// The status line.
     pub note: Option<Note>,
     /// True once the administrator asked to leave.
@@ -253,6 +261,7 @@ impl App {
             calendar: None,
             history: History::new(),
             contacts: Contacts::new(),
+            lines: Lines::new(),
             note: None,
             quit: false,
             rebase_on_reload: false,
@@ -325,8 +334,12 @@ impl App {
             Reply::Status(status) => self.live = status,
             Reply::Storage(report) => self.storage = report,
             Reply::Subscribed => {}
-            // The line screen is not built yet.
-            Reply::Lines { .. } | Reply::CheckStarted { .. } => {}
+            Reply::Lines { .. } | Reply::CheckStarted { .. } => self.on_lines_reply(request, reply),
+            Reply::Error { message }
+                if matches!(request, Request::Lines | Request::CheckLine { .. }) =>
+            {
+                self.on_lines_reply(request, Reply::Error { message })
+            }
             Reply::History { .. }
             | Reply::Statistics { .. }
             | Reply::Voicemail { .. }
@@ -419,6 +432,7 @@ impl App {
             Tab::History => 0,
             Tab::System => Section::ALL.len(),
             Tab::Contacts => self.contacts.rows.len(),
+            Tab::Lines => self.lines.lines.len(),
         }
     }
 
@@ -491,6 +505,11 @@ impl App {
                 return commands;
             }
         }
+        if self.tab == Tab::Lines {
+            if let Some(commands) = self.lines_action(action) {
+                return commands;
+            }
+        }
         match action {
             Action::Up => self.selected[tab] = self.selected[tab].saturating_sub(1),
             Action::Down => {
@@ -525,13 +544,15 @@ impl App {
         Vec::new()
     }
 
-    /// Shows `tab`; the History tab asks for its view each time it is shown.
+    /// Shows `tab`; the History and Contacts tabs ask for their lists each time they are
+    /// shown, the Lines tab starts polling the diagnostics.
     fn show(&mut self, tab: Tab) -> Vec<Command> {
         let came = tab != self.tab;
         self.tab = tab;
         match tab {
             Tab::History if came => vec![Command::Send(self.history.refetch())],
             Tab::Contacts if came => self.contacts_shown(),
+            Tab::Lines if came => self.lines_shown(),
             _ => Vec::new(),
         }
     }

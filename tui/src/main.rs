@@ -2,7 +2,8 @@
 //!
 //! One event loop merges key presses (from a thread reading the terminal) and the daemon's
 //! messages (from the client's reader thread) on one channel; the screen is redrawn after
-//! each batch of inputs and once a second for the waiting times.
+//! each batch of inputs, once a second for the waiting times, and when the app's tick is due
+//! (polling the line diagnostics every 500 ms while the Lines tab is shown).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -95,8 +96,11 @@ fn run(
 ) -> std::io::Result<()> {
     while !app.quit {
         app.now = Utc::now();
+        // Polls what the daemon does not push (the Lines tab's diagnostics) when due.
+        let due = app.tick();
+        send(client, app, due);
         terminal.draw(|frame| tui::ui::draw(frame, app))?;
-        let first = match rx.recv_timeout(Duration::from_secs(1)) {
+        let first = match rx.recv_timeout(wait(app)) {
             Ok(input) => input,
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
@@ -108,6 +112,20 @@ fn run(
         }
     }
     Ok(())
+}
+
+/// How long to wait for input: until the app's next tick, at most a second (the waiting
+/// times on the screen count seconds).
+fn wait(app: &App) -> Duration {
+    let second = Duration::from_secs(1);
+    match app.next_tick() {
+        // A tick already due gives a negative span: no wait.
+        Some(due) => (due - app.now)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(second),
+        None => second,
+    }
 }
 
 fn handle(client: &mut Client, app: &mut App, input: Input) {

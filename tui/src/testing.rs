@@ -350,3 +350,122 @@ pub fn contacts_app() -> App {
     );
     app
 }
+
+/// An event on a line `secs` seconds before [`now`].
+fn line_event(secs: i64, what: &str) -> pbx::control::protocol::LineEventView {
+    pbx::control::protocol::LineEventView {
+        at: now() - chrono::Duration::seconds(secs),
+        what: what.into(),
+    }
+}
+
+/// `line1`, idle after an incoming call that rang twice: its FSK caller ID (MDMF with date,
+/// number and name), the ring and hook events, and a health check that passed last night.
+pub fn idle_line() -> pbx::control::protocol::LineDiagnostics {
+    use pbx::control::protocol::{CallerIdView, HealthView, JitterView, LineDiagnostics};
+    LineDiagnostics {
+        name: "line1".into(),
+        state: "idle".into(),
+        audio: "up (8000 Hz, 160-sample periods)".into(),
+        rx_dbfs: Some(-71.5),
+        tx_dbfs: None,
+        erle_db: None,
+        events: vec![
+            line_event(300, "ring on"),
+            line_event(299, "ring off after 1.0 s"),
+            line_event(297, "caller ID: 221234567 (FSK)"),
+            line_event(295, "ring on"),
+            line_event(294, "ring off after 1.0 s"),
+            line_event(294, "off hook"),
+            line_event(112, "heard Busy"),
+            line_event(112, "on hook"),
+            line_event(111, "loop current lost (polarity)"),
+            line_event(110, "loop current back"),
+        ],
+        caller_id: Some(CallerIdView {
+            at: now() - chrono::Duration::seconds(297),
+            raw: "80 23 01 08 30 31 30 35 31 30 30 31 02 09 32 32 31 32 33 34 35 36 37 07 0c \
+                  4a 41 4e 20 4b 4f 57 41 4c 53 4b 49 80"
+                .into(),
+            number: Some("221234567".into()),
+            name: Some("JAN KOWALSKI".into()),
+            when: Some("01-05 10:01".into()),
+            missing: None,
+        }),
+        jitter: JitterView {
+            received: 5410,
+            late: 2,
+            concealed: 3,
+            drift_drops: 1,
+            underruns: 0,
+        },
+        health: Some(HealthView {
+            at: "2026-01-05T02:00:03Z".parse().expect("a time"),
+            ok: true,
+            detail: "dial tone after 0.4 s".into(),
+        }),
+        next_health_check: Some("2026-01-06T02:00:00Z".parse().expect("a time")),
+    }
+}
+
+/// `line2`, whose audio works but whose check found no dial tone (unplugged at the wall).
+pub fn dead_line() -> pbx::control::protocol::LineDiagnostics {
+    use pbx::control::protocol::{HealthView, LineDiagnostics};
+    LineDiagnostics {
+        name: "line2".into(),
+        state: "idle".into(),
+        audio: "up (8000 Hz, 160-sample periods)".into(),
+        rx_dbfs: Some(-88.0),
+        tx_dbfs: None,
+        erle_db: None,
+        events: vec![
+            line_event(20, "health check started"),
+            line_event(20, "off hook"),
+            line_event(17, "health check: no dial tone within 3 s"),
+            line_event(17, "on hook"),
+        ],
+        caller_id: None,
+        health: Some(HealthView {
+            at: now() - chrono::Duration::seconds(17),
+            ok: false,
+            detail: "no dial tone within 3 s".into(),
+        }),
+        next_health_check: Some("2026-01-06T02:00:00Z".parse().expect("a time")),
+        ..LineDiagnostics::default()
+    }
+}
+
+/// [`idle_line`] five minutes into an answered call: both levels, the echo canceller
+/// converged, the jitter buffer's counters.
+pub fn line_in_call() -> pbx::control::protocol::LineDiagnostics {
+    use pbx::control::protocol::{JitterView, LineDiagnostics};
+    let mut line = LineDiagnostics {
+        state: "busy".into(),
+        rx_dbfs: Some(-23.4),
+        tx_dbfs: Some(-31.0),
+        erle_db: Some(27.8),
+        jitter: JitterView {
+            received: 6012,
+            late: 4,
+            concealed: 7,
+            drift_drops: 2,
+            underruns: 1,
+        },
+        ..idle_line()
+    };
+    line.events.truncate(6);
+    line
+}
+
+/// [`loaded`], on the Lines tab, having received `lines`.
+pub fn lines_app(lines: Vec<pbx::control::protocol::LineDiagnostics>) -> App {
+    let mut app = loaded();
+    let sent = type_text(&mut app, "9");
+    assert_eq!(
+        sent,
+        [Command::Send(Request::Lines)],
+        "the tab asks at once"
+    );
+    app.on_reply(&Request::Lines, Reply::Lines { lines });
+    app
+}

@@ -57,6 +57,7 @@ pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
         ],
         (None, None) if app.tab == Tab::History => history_keys(app.history.pane),
         (None, None) if app.tab == Tab::Contacts => contacts_keys(&app.contacts.view),
+        (None, None) if app.tab == Tab::Lines => lines_keys(),
         (None, None) => list_keys(app.tab),
     }
 }
@@ -81,6 +82,18 @@ fn contacts_keys(view: &ContactsView) -> Vec<Key> {
         ContactsView::Report(_) => vec![("Enter", "import"), ("Esc", "import nothing")],
         ContactsView::Remove { .. } => vec![("Enter", "delete"), ("Esc", "keep it")],
     }
+}
+
+/// The Lines tab: choose a line, check it now, scroll its events.
+fn lines_keys() -> Vec<Key> {
+    vec![
+        (Tab::KEYS, "screens"),
+        ("↑↓", "line"),
+        ("c", "check now"),
+        ("PgUp/Dn", "events"),
+        ("r", "refresh"),
+        ("q", "quit"),
+    ]
 }
 
 fn calendar_keys(cal: &Calendar) -> Vec<(&'static str, &'static str)> {
@@ -183,7 +196,7 @@ fn list_keys(tab: Tab) -> Vec<Key> {
         Tab::Groups => keys.extend([("↑↓", "move"), ("Enter", "edit"), ("a", "add")]),
         Tab::Schedules => keys.extend([("Enter", "edit"), ("a", "add"), ("n", "night switch")]),
         Tab::System => keys.extend([("↑↓", "section"), ("Enter", "edit")]),
-        Tab::Contacts => {}
+        Tab::Contacts | Tab::Lines => {}
     }
     if matches!(
         tab,
@@ -254,7 +267,7 @@ mod tests {
 
     #[test]
     fn every_list_and_system_editor_row_fits_80_columns() {
-        for tab in ["1", "2", "3", "4", "5", "6", "7"] {
+        for tab in ["1", "2", "3", "4", "5", "6", "7", "9"] {
             let mut app = settings_app();
             type_text(&mut app, tab);
             assert!(width(&app) <= 80, "tab {tab}: {:?}", help(&app));
@@ -317,6 +330,7 @@ mod tests {
         for tab in Tab::ALL {
             bars.push(list_keys(tab));
         }
+        bars.push(lines_keys());
         for bar in bars {
             assert!(drawn(&bar) <= 80, "{bar:?} takes {} columns", drawn(&bar));
         }

@@ -51,7 +51,7 @@ fn draw_panes(frame: &mut Frame, area: Rect, h: &History) {
 }
 
 /// The zone times are shown in: the first schedule's, else UTC.
-fn zone(app: &App) -> Tz {
+pub(super) fn zone(app: &App) -> Tz {
     app.config
         .as_ref()
         .and_then(|c| c.schedules.first())

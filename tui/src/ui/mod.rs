@@ -11,6 +11,7 @@ mod employee;
 mod entry;
 mod help;
 mod history;
+mod lines;
 mod lists;
 mod overlay;
 mod system;
@@ -158,6 +159,7 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
         (None, Tab::History) => history::draw(frame, area, app),
         (None, Tab::System) => system::draw(frame, area, app),
         (None, Tab::Contacts) => contacts::draw(frame, area, app),
+        (None, Tab::Lines) => lines::draw(frame, area, app),
     }
 }
 

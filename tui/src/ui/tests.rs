@@ -488,24 +488,31 @@ fn the_header_names_every_tab_and_the_revision_where_it_fits() {
             .map(|x| buffer[(x, 0)].symbol().to_string())
             .collect::<String>()
     };
-    let wide = header(100);
+    let wide = header(110);
     assert!(wide.starts_with(" 1 Dashboard  2 Employees"), "{wide}");
     assert!(
-        wide.contains("8 Contacts") && wide.trim_end().ends_with("rev 3"),
+        wide.contains("8 Contacts  9 Lines") && wide.trim_end().ends_with("rev 3"),
         "{wide}"
+    );
+    // Every title, but no room for the revision.
+    let tight = header(100);
+    assert!(
+        tight.contains("7 System 8 Contacts 9 Lines") && !tight.contains("rev 3"),
+        "{tight}"
     );
     // At 80 columns the other tabs' titles are cut; the one shown stays whole.
     let normal = header(80);
     assert!(
-        normal.starts_with(" 1 Dashboard  2 Employ") && normal.contains("7 System 8 Contac"),
+        normal.starts_with(" 1 Dashboard  2 Emplo") && normal.contains("7 Syste 8 Conta 9 Lines"),
         "{normal}"
     );
     let narrow = header(60);
     assert!(
-        narrow.starts_with(" 1 Dashboard  2 E 3 G") && narrow.contains("8 C"),
+        narrow.starts_with(" 1 Dashboard  2 E 3 G") && narrow.contains("8 C 9 L"),
         "{narrow}"
     );
 }
 
 mod contacts;
+mod lines;
 mod system;
