@@ -408,7 +408,8 @@ pub fn idle_line() -> pbx::control::protocol::LineDiagnostics {
     }
 }
 
-/// `line2`, whose audio works but whose check found no dial tone (unplugged at the wall).
+/// `line2`, whose audio works but whose check found no dial tone (unplugged at the wall),
+/// after one skipped while the line was busy.
 pub fn dead_line() -> pbx::control::protocol::LineDiagnostics {
     use pbx::control::protocol::{HealthView, LineDiagnostics};
     LineDiagnostics {
@@ -419,6 +420,7 @@ pub fn dead_line() -> pbx::control::protocol::LineDiagnostics {
         tx_dbfs: None,
         erle_db: None,
         events: vec![
+            line_event(600, "health check skipped: the line is busy or down"),
             line_event(20, "health check started"),
             line_event(20, "off hook"),
             line_event(17, "health check: no dial tone within 3 s"),

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use pbx::control::protocol::{CallerIdView, HealthView, LineDiagnostics};
+use pbx::control::protocol::{CallerIdView, HealthView, LineDiagnostics, LineEventView};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -122,7 +122,8 @@ fn draw_details(frame: &mut Frame, area: Rect, app: &App, line: &LineDiagnostics
     let zone = zone(app);
     let mut rows = facts(app, line, zone, width);
     let room = usize::from(inner.height).saturating_sub(rows.len());
-    rows.extend(events(line, app.lines.scroll, room, app.now, zone));
+    let area = EventArea { room, width };
+    rows.extend(events(line, app.lines.scroll, area, app.now, zone));
     frame.render_widget(Paragraph::new(rows), inner);
 }
 
@@ -242,21 +243,38 @@ fn health(app: &App, line: &LineDiagnostics, zone: Tz, width: usize) -> Vec<Line
     rows
 }
 
-/// The events that fit in `room` rows (with their heading), newest at the bottom, `scroll`
-/// of the newest left out.
+/// Where the events go: `room` rows (the heading included) of `width` columns.
+struct EventArea {
+    room: usize,
+    width: usize,
+}
+
+/// The events that fit the area, newest at the bottom, `scroll` of the newest left out; a
+/// long event is wrapped under its text.
 fn events(
     line: &LineDiagnostics,
     scroll: usize,
-    room: usize,
+    area: EventArea,
     now: DateTime<Utc>,
     zone: Tz,
 ) -> Vec<Line<'static>> {
-    if room == 0 {
+    if area.room == 0 {
         return Vec::new();
     }
     let all = &line.events;
     let end = all.len().saturating_sub(scroll);
-    let start = end.saturating_sub(room - 1);
+    let mut start = end;
+    // Filled from the newest up, then turned over.
+    let mut shown: Vec<Line<'static>> = Vec::new();
+    for e in all[..end].iter().rev() {
+        let rows = event_rows(e, now, zone, area.width);
+        if shown.len() + rows.len() > area.room - 1 {
+            break;
+        }
+        shown.extend(rows.into_iter().rev());
+        start -= 1;
+    }
+    shown.reverse();
     let head = match (all.is_empty(), scroll) {
         (true, _) => "Events: none yet".to_string(),
         (false, 0) if start == 0 => format!("Events ({}), newest last", all.len()),
@@ -264,15 +282,27 @@ fn events(
         (false, _) => format!("Events {}–{} of {} · PgDn newer", start + 1, end, all.len()),
     };
     let mut rows = vec![Line::from(head).style(heading())];
-    rows.extend(all[start..end].iter().map(|e| {
-        let style = if e.what.contains("dead") || e.what.contains("no dial tone") {
-            bad()
-        } else {
-            Style::new()
-        };
-        Line::from(format!("{} {}", moment(e.at, now, zone, true), e.what)).style(style)
-    }));
+    rows.extend(shown);
     rows
+}
+
+/// `09:55:03 ring on`, wrapped under the text when longer than `width`.
+fn event_rows(e: &LineEventView, now: DateTime<Utc>, zone: Tz, width: usize) -> Vec<Line<'static>> {
+    let style = if e.what.contains("dead") || e.what.contains("no dial tone") {
+        bad()
+    } else {
+        Style::new()
+    };
+    let time = moment(e.at, now, zone, true);
+    let indent = time.chars().count() + 1;
+    wrap(&e.what, width.saturating_sub(indent).max(1))
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let lead = if i == 0 { time.as_str() } else { "" };
+            Line::from(format!("{} {part}", cell(lead, indent - 1))).style(style)
+        })
+        .collect()
 }
 
 /// A moment in `zone`: the time alone on the day of `now`, else with the date; with the
