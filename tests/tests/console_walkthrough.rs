@@ -72,7 +72,7 @@ fn squeeze(s: &str) -> String {
 
 /// Monday to Friday 08:00–16:00: Monday typed, then copied to the other open days.
 fn office_hours(a: &Admin) {
-    a.press("4", "1-8/Tab screens");
+    a.press("4", "1-9/Tab screens");
     a.wait_for(&["office-hours"]);
     a.press("Enter", "Enter  edit");
     a.wait_for(&["Schedule 'office-hours'"]);
@@ -111,7 +111,7 @@ fn holiday(a: &Admin) {
 
 /// Employee 105, saved.
 fn new_employee(a: &Admin) {
-    a.press("2", "1-8/Tab screens");
+    a.press("2", "1-9/Tab screens");
     a.press("a", "a  add");
     a.wait_for(&["New employee: extension"]);
     a.type_text("105");
@@ -127,7 +127,7 @@ fn new_employee(a: &Admin) {
 
 /// Marta joins the office group.
 fn into_group(a: &Admin) {
-    a.press("3", "1-8/Tab screens");
+    a.press("3", "1-9/Tab screens");
     a.wait_for(&["Queue groups", "office"]);
     a.press("Enter", "Enter  edit");
     a.press("a", "a  add member");

@@ -420,7 +420,7 @@ pub fn dead_line() -> pbx::control::protocol::LineDiagnostics {
         tx_dbfs: None,
         erle_db: None,
         events: vec![
-            line_event(600, "health check skipped: the line is busy or down"),
+            line_event(600, "health check waits: the line is busy or down"),
             line_event(20, "health check started"),
             line_event(20, "off hook"),
             line_event(17, "health check: no dial tone within 3 s"),

@@ -16,14 +16,6 @@ use crate::action::Action;
 /// How often the diagnostics are asked for while the tab is shown.
 pub const POLL_EVERY: TimeDelta = TimeDelta::milliseconds(500);
 
-/// The event a line's gateway records when it cannot run a check (busy or down); the daemon
-/// drops a check asked for then, so no result follows.
-pub const CHECK_SKIPPED: &str = "health check skipped";
-
-/// How much earlier than the console's clock the daemon's may stamp an event that followed
-/// a check asked for (both normally run on the gateway).
-const CLOCK_SLACK: TimeDelta = TimeDelta::seconds(1);
-
 /// How long an unanswered poll blocks the next one (a reply lost to a reconnection, say).
 pub const POLL_GIVE_UP: TimeDelta = TimeDelta::seconds(5);
 
@@ -108,7 +100,7 @@ impl Lines {
     }
 
     /// The pending check's result, once the line reports a health check newer than the one
-    /// it had when the check was asked for, or that it skipped the check.
+    /// it had when the check was asked for (a busy line is checked when it is free).
     fn check_result(&mut self) -> Option<(Tone, String)> {
         let pending = self.check.as_ref()?;
         let line = self.lines.iter().find(|l| l.name == pending.line)?;
@@ -116,15 +108,7 @@ impl Lines {
             .health
             .as_ref()
             .filter(|h| Some(h.at) != pending.before);
-        let Some(health) = newer else {
-            let skipped = line.events.iter().rev().find(|e| {
-                e.at >= pending.asked_at - CLOCK_SLACK && e.what.starts_with(CHECK_SKIPPED)
-            })?;
-            let why = skipped.what[CHECK_SKIPPED.len()..].trim_start_matches([':', ' ']);
-            let text = format!("{}: not checked, {why}; c asks again", line.name);
-            self.check = None;
-            return Some((Tone::Bad, text));
-        };
+        let health = newer?;
         let text = if health.ok {
             format!("{} works: {}", line.name, health.detail)
         } else {

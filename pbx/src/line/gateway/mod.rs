@@ -221,6 +221,8 @@ impl LineGateway {
                     health,
                     next_check: None,
                     checking: false,
+                    check_asked: false,
+                    check_waits: false,
                     last_health_ok: None,
                 };
                 worker.run(&audio_rx, &flag);
@@ -343,6 +345,10 @@ struct Worker {
     health: Option<HealthSchedule>,
     next_check: Option<DateTime<Utc>>,
     checking: bool,
+    /// A check was asked for (it waits until the line is free).
+    check_asked: bool,
+    /// The wait for a free line was noted on the board.
+    check_waits: bool,
     last_health_ok: Option<bool>,
 }
 
@@ -664,18 +670,20 @@ impl Worker {
         self.with_board(|l| l.caller_id = Some(view));
     }
 
-    /// Runs the daily check when it is due and the line is free; a busy line is tried again
-    /// after [`RETRY_BUSY`].
+    /// Runs the daily check when it is due and the line is free (a busy line is tried again
+    /// after [`RETRY_BUSY`]), and a check asked for as soon as the line is free.
     fn health_check(&mut self) {
         let now = Utc::now();
-        let asked = self.links.board.take_check(self.index);
+        if self.links.board.take_check(self.index) {
+            self.check_asked = true;
+        }
         if let (Some(schedule), None) = (self.health, self.next_check) {
             let next = schedule.next_after(now);
             self.next_check = Some(next);
             self.with_board(|l| l.next_health_check = Some(next));
         }
         let due = self.next_check.is_some_and(|at| now >= at);
-        if !(asked || due) || self.checking {
+        if !(self.check_asked || due) || self.checking {
             return;
         }
         let free = self.audio_up && !self.ua.busy() && self.port.idle();
@@ -690,10 +698,15 @@ impl Worker {
             self.with_board(|l| l.next_health_check = next);
         }
         if !free {
-            info!(line = %self.name, "health check due but the line is busy or down; later");
-            self.board_event("health check skipped: the line is busy or down");
+            if !self.check_waits {
+                self.check_waits = true;
+                info!(line = %self.name, "health check due but the line is busy or down; later");
+                self.board_event("health check waits: the line is busy or down");
+            }
             return;
         }
+        self.check_asked = false;
+        self.check_waits = false;
         info!(line = %self.name, "health check: seizing the line for dial tone");
         self.checking = true;
         self.board_event("health check started");

@@ -192,45 +192,6 @@ fn a_check_of_an_unknown_line_is_refused_and_forgotten() {
 }
 
 #[test]
-fn a_check_the_line_skips_is_reported_and_forgotten() {
-    use pbx::control::protocol::LineEventView;
-    let mut app = lines_app(vec![idle_line()]);
-    let mut line = idle_line();
-    line.state = "busy".into();
-    // A skip before the check was asked for (the schedule's) is not this check's.
-    line.events.push(LineEventView {
-        at: now() - TimeDelta::seconds(60),
-        what: format!("{CHECK_SKIPPED}: the line is busy or down"),
-    });
-    app.on_reply(
-        &Request::Lines,
-        Reply::Lines {
-            lines: vec![line.clone()],
-        },
-    );
-    type_text(&mut app, "c");
-    app.on_reply(
-        &Request::Lines,
-        Reply::Lines {
-            lines: vec![line.clone()],
-        },
-    );
-    assert!(app.lines.check.is_some());
-    line.events.push(LineEventView {
-        at: now(),
-        what: format!("{CHECK_SKIPPED}: the line is busy or down"),
-    });
-    app.on_reply(&Request::Lines, Reply::Lines { lines: vec![line] });
-    let note = app.note.clone().expect("a note");
-    assert_eq!(
-        note.text,
-        "line1: not checked, the line is busy or down; c asks again"
-    );
-    assert_eq!(note.tone, Tone::Bad);
-    assert_eq!(app.lines.check, None);
-}
-
-#[test]
 fn c_with_no_line_sends_nothing() {
     let mut app = lines_app(Vec::new());
     assert_eq!(requests(&type_text(&mut app, "c")), []);
