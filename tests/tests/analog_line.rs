@@ -12,10 +12,11 @@
 //!   call connects and the phone's hang-up puts the line on hook.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use centrala_e2e::audio::Recording;
 use centrala_e2e::baresip::{AnswerMode, CallOutcome, Phone, PhoneConfig};
+use centrala_e2e::control::Client;
 use centrala_e2e::line::{self, Exchange, LineRig};
 use centrala_e2e::pbx::Pbx;
 use firmware_config::bounded::Text;
@@ -24,6 +25,7 @@ use firmware_config::entry::{CrmOptions, Destination, EntryPoint, EntrySource};
 use firmware_config::line::{FxoLine, Signalling};
 use firmware_config::number::Extension;
 use firmware_config::system::ToneCountry;
+use serde_json::{json, Value};
 
 fn text<const N: usize>(s: &str) -> Text<N> {
     Text::new(s).unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
@@ -59,6 +61,17 @@ fn add_line(config: &mut Config, rig: &LineRig) {
 /// The daemon with line1 on a fresh rig, its exchange, and phone 101 (`answer`, sending a
 /// 600 Hz tone) registered.
 fn start(answer: AnswerMode) -> (Pbx, Exchange, Phone, tempfile::TempDir) {
+    let (pbx, exchange, rigdir) = start_line();
+    let config = PhoneConfig::registered("101", pbx.port())
+        .answer(answer)
+        .tone(600.0);
+    let mut phone = Phone::start(config);
+    phone.wait_registered();
+    (pbx, exchange, phone, rigdir)
+}
+
+/// The daemon with line1 on a fresh rig, and its exchange connected to the line's signals.
+fn start_line() -> (Pbx, Exchange, tempfile::TempDir) {
     let rigdir = tempfile::tempdir().expect("tempdir");
     let rig = LineRig::new(rigdir.path());
     let env = vec![(
@@ -73,12 +86,7 @@ fn start(answer: AnswerMode) -> (Pbx, Exchange, Phone, tempfile::TempDir) {
         exchange.wait_hook("hook 0", Duration::from_secs(5)),
         "the socket tells the hook state first"
     );
-    let config = PhoneConfig::registered("101", pbx.port())
-        .answer(answer)
-        .tone(600.0);
-    let mut phone = Phone::start(config);
-    phone.wait_registered();
-    (pbx, exchange, phone, rigdir)
+    (pbx, exchange, rigdir)
 }
 
 /// One ring burst of `ms` then `pause_ms` of silence, in real time.
@@ -183,4 +191,119 @@ fn an_outside_call_seizes_the_line_waits_for_dial_tone_and_dials_the_number() {
         "the line is released when the phone hangs up\n{}",
         pbx.log_text()
     );
+}
+
+/// The line's diagnostics over the control socket: line1 in the dashboard's status.
+fn line_diagnostics(client: &mut Client) -> Value {
+    let reply = client.ask(json!({"request": "lines"}));
+    assert_eq!(reply["reply"], "lines", "{reply}");
+    reply["lines"][0].clone()
+}
+
+/// Waits until line1's diagnostics satisfy `ok`.
+fn wait_diagnostics(client: &mut Client, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let line = line_diagnostics(client);
+        if ok(&line) {
+            return line;
+        }
+        assert!(Instant::now() < end, "{what}: {line:#}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_line_diagnostics_show_rings_and_caller_id_and_a_dead_line_is_reported() {
+    let (pbx, mut exchange, _rig) = start_line();
+    let socket = pbx.dir().join("control.sock");
+    let mut client = Client::connect(&socket);
+    client.hello("installer");
+    let mut watcher = Client::connect(&socket);
+    watcher.hello("watcher");
+    watcher.ask(json!({"request": "subscribe"}));
+    let status = client.ask(json!({"request": "status"}));
+    assert_eq!(status["lines"][0]["state"], "idle", "{status}");
+    // One ring with caller ID after it; the caller gives up: the screen shows the ring, the
+    // caller ID raw and decoded, and the missed call.
+    ring(&mut exchange, 1000, 300);
+    exchange.say(&line::v23(&line::mdmf(
+        "11231405",
+        "221234567",
+        "Jan Kowalski",
+    )));
+    let line = wait_diagnostics(&mut client, "the caller ID", |l| !l["caller_id"].is_null());
+    let id = &line["caller_id"];
+    assert_eq!(id["number"], "221234567", "{line:#}");
+    assert_eq!(id["name"], "Jan Kowalski");
+    assert_eq!(id["when"], "11-23 14:05");
+    assert!(
+        id["raw"].as_str().is_some_and(|r| r.starts_with("80 ")),
+        "{id}"
+    );
+    let events = |l: &Value| l["events"].to_string();
+    assert!(events(&line).contains("ring on"), "{line:#}");
+    assert!(events(&line).contains("ring off after 1."), "{line:#}");
+    assert!(
+        line["audio"].as_str().is_some_and(|a| a.starts_with("up")),
+        "{line:#}"
+    );
+    assert!(line["rx_dbfs"].is_number(), "{line:#}");
+    let line = wait_diagnostics(&mut client, "the missed call", |l| {
+        events(l).contains("missed call from +48221234567")
+    });
+    assert_eq!(line["state"], "idle");
+    // A check on request with dial tone: the line is seized, hears it, and is released.
+    let asked = client.ask(json!({"request": "check_line", "line": "line1"}));
+    assert_eq!(asked["reply"], "check_started", "{asked}");
+    assert!(
+        exchange.wait_hook("hook 1", Duration::from_secs(5)),
+        "seized"
+    );
+    // Dial tone until the line is released, as an exchange gives it (PL dial tone shares
+    // its frequency with ringback, so it is recognised after 1.25 s).
+    exchange.say(&line::pl_dial_tone(5000));
+    assert!(
+        exchange.wait_hook("hook 0", Duration::from_secs(5)),
+        "released"
+    );
+    exchange.hush();
+    let line = wait_diagnostics(&mut client, "a passed check", |l| !l["health"].is_null());
+    assert_eq!(line["health"]["ok"], true, "{line:#}");
+    // Again with a dead line (no dial tone): reported dead, and the console is told.
+    client.ask(json!({"request": "check_line", "line": "line1"}));
+    assert!(
+        exchange.wait_hook("hook 1", Duration::from_secs(5)),
+        "seized again"
+    );
+    assert!(
+        exchange.wait_hook("hook 0", Duration::from_secs(6)),
+        "released after 3 s"
+    );
+    let line = wait_diagnostics(&mut client, "a failed check", |l| {
+        l["health"]["ok"] == false
+    });
+    assert!(
+        line["health"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no dial tone")),
+        "{line:#}"
+    );
+    let end = Instant::now() + Duration::from_secs(5);
+    let told = loop {
+        let message = watcher.receive().expect("an event");
+        let text = message["event"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if text.contains("Line line1 is dead") {
+            break text;
+        }
+        assert!(Instant::now() < end, "no dead-line notification");
+    };
+    assert!(told.contains("no dial tone"), "{told}");
+    let unknown = client.ask(json!({"request": "check_line", "line": "line9"}));
+    assert_eq!(unknown["reply"], "error", "{unknown}");
+    let log = pbx.stop();
+    assert!(log.contains("LINE DEAD"), "{log}");
 }
