@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 
 use centrala_e2e::audio::Recording;
 use centrala_e2e::baresip::{AnswerMode, CallOutcome, Phone, PhoneConfig};
+use centrala_e2e::bin;
 use centrala_e2e::control::Client;
 use centrala_e2e::line::{self, Exchange, LineRig};
 use centrala_e2e::pbx::Pbx;
+use centrala_e2e::ssh::SshServer;
+use centrala_e2e::tmux::Terminal;
 use firmware_config::bounded::Text;
 use firmware_config::config::Config;
 use firmware_config::entry::{CrmOptions, Destination, EntryPoint, EntrySource};
@@ -253,6 +256,23 @@ fn the_line_diagnostics_show_rings_and_caller_id_and_a_dead_line_is_reported() {
         events(l).contains("missed call from +48221234567")
     });
     assert_eq!(line["state"], "idle");
+    // The installer's view: the console's Lines tab over SSH shows the same, live.
+    let forced = format!(
+        "{} --socket {}",
+        bin("centrala-console").display(),
+        socket.display()
+    );
+    let (server, keys) = SshServer::start(&[Some(forced.as_str())]);
+    let console = Terminal::start(&server.ssh_command(&keys[0], None), 80, 24);
+    console.wait_for(&["Dashboard"]);
+    console.keys(&["9"]);
+    console.wait_for(&[
+        "line1",
+        "221234567",
+        "Jan Kowalski",
+        "80 23 01",
+        "missed call",
+    ]);
     // A check on request with dial tone: the line is seized, hears it, and is released.
     let asked = client.ask(json!({"request": "check_line", "line": "line1"}));
     assert_eq!(asked["reply"], "check_started", "{asked}");
@@ -290,6 +310,7 @@ fn the_line_diagnostics_show_rings_and_caller_id_and_a_dead_line_is_reported() {
         "{line:#}"
     );
     let end = Instant::now() + Duration::from_secs(5);
+    console.wait_for(&["dead", "no dial tone"]);
     let told = loop {
         let message = watcher.receive().expect("an event");
         let text = message["event"]["text"]
