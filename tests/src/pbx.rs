@@ -280,7 +280,11 @@ impl Pbx {
     /// members, ring times, presence, a schedule ...); returns once it logged `ready` and
     /// listens on UDP and TCP.
     pub fn start_with(edit: impl FnOnce(&mut Config)) -> Pbx {
-        Pbx::start_in_env(edit, Vec::new())
+        let dir = tempfile::Builder::new()
+            .prefix("centrala-e2e-")
+            .tempdir()
+            .expect("tempdir");
+        Pbx::start_dir(dir, edit, Vec::new())
     }
 
     /// As [`Pbx::start_with`], with these environment variables set for the daemon (e.g.
@@ -295,14 +299,6 @@ impl Pbx {
             .expect("tempdir");
         let path = dir.path().to_owned();
         Pbx::start_dir(dir, |c| edit(c, &path), env)
-    }
-
-    fn start_in_env(edit: impl FnOnce(&mut Config), env: Vec<(String, String)>) -> Pbx {
-        let dir = tempfile::Builder::new()
-            .prefix("centrala-e2e-")
-            .tempdir()
-            .expect("tempdir");
-        Pbx::start_dir(dir, edit, env)
     }
 
     fn start_dir(

@@ -104,16 +104,16 @@ impl LineBoard {
 
 /// A decoded caller ID as the console shows it.
 pub fn caller_id_view(id: &CallerId, at: DateTime<Utc>) -> CallerIdView {
-    let raw =
-        if id.raw.iter().all(|b| b.is_ascii_graphic()) && !id.raw.is_empty() && id.raw[0] < 0x80 {
-            String::from_utf8_lossy(&id.raw).into_owned()
-        } else {
-            id.raw
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+    // DTMF caller ID is printable digits; an FSK message starts with a control byte.
+    let raw = if !id.raw.is_empty() && id.raw.iter().all(u8::is_ascii_graphic) {
+        String::from_utf8_lossy(&id.raw).into_owned()
+    } else {
+        id.raw
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let missing = id.absence.or(id.name_absence).map(|a| match a {
         Absence::Private => "withheld".to_owned(),
         Absence::Unavailable => "unavailable".to_owned(),

@@ -8,7 +8,8 @@
 //! from the jitter buffer). So the sound card's clock paces both directions and the jitter
 //! buffer absorbs the PBX's clock ([`jitter`] explains the drift correction). The added
 //! latency is one captured frame (20 ms) towards the PBX, and the jitter buffer's depth plus
-//! the playback queue towards the line (`bench/line_latency.sh` measures it).
+//! the sound card's playback buffer towards the line (`cargo bench -p pbx --bench
+//! line_bridge` measures it).
 //!
 //! The daemon learns where each gateway is and whether its line is up, idle or busy through
 //! [`LineNotice`]s; the endpoint then takes the gateway's INVITEs as calls at the line's
@@ -605,6 +606,11 @@ impl Worker {
         match o {
             UaOutput::Send(bytes) => {
                 let _ = self.sip.send_to(&bytes, self.pbx);
+            }
+            UaOutput::Dial(_) if !self.audio_up => {
+                // A line without audio cannot hear dial tone (and its clock stands still).
+                let now = self.now();
+                self.ua.line_ended(now, 503);
             }
             UaOutput::Dial(number) => {
                 let digits = dial_string(&number, self.country);

@@ -15,7 +15,7 @@ use firmware_config::number::PhoneNumber;
 
 use super::*;
 use crate::line::gateway::{LineNotice, LineState};
-use crate::routing::{Caller, Target};
+use crate::routing::Caller;
 use crate::sip::b2bua::OutsideRoute;
 
 /// One line's gateway as last reported.
@@ -80,22 +80,8 @@ impl Endpoint {
             });
             return Some((Reply::new(404, "Not Found"), p));
         };
-        let (caller, caller_name) = line_caller(&p.parsed);
-        let new = NewCall {
-            key: key.clone(),
-            invite: p.parsed.clone(),
-            source: Destination {
-                addr: p.from,
-                transport: tx_transport(p.transport),
-            },
-            tag: self.tag(&p.parsed.head),
-            caller,
-            caller_name,
-            dialled: line,
-            target: Target::Entry(entry),
-        };
-        let reply = self.b2bua.invite(self.now, new)?;
-        Some((reply, p))
+        let caller = line_caller(&p.parsed);
+        self.entry_call(key, p, caller, line, entry)
     }
 
     /// The first idle line that may carry outside calls, as a route for `number`.

@@ -80,7 +80,20 @@ impl Endpoint {
             });
             return Some((Reply::new(404, "Not Found"), p));
         };
-        let (caller, caller_name) = outside_caller(&p.parsed, country);
+        let caller = outside_caller(&p.parsed, country);
+        self.entry_call(key, p, caller, dialled, entry)
+    }
+
+    /// Hands the B2BUA a call from `caller` (and their display name) for `entry`: a
+    /// provider's call to a DID, or a call an analog line answered.
+    pub(super) fn entry_call(
+        &mut self,
+        key: &ServerKey,
+        p: Pending,
+        (caller, caller_name): (Caller, String),
+        dialled: String,
+        entry: String,
+    ) -> Option<(Reply, Pending)> {
         let new = NewCall {
             key: key.clone(),
             invite: p.parsed.clone(),
